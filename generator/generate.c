@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * datacrumbs-generate: module configs in, one self-describing .bpf.o out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dc_err.h"
+#include "dc_paths.h"
+#include "gen.h"
+
+struct opts {
+	const char *output;
+	const char *emit_c;
+	bool emit_c_default;
+	bool check;
+	bool list;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: datacrumbs-generate [OPTION]... CONFIG...\n"
+		"Render module configs into eBPF C and compile them into one .bpf.o that\n"
+		"carries its own probe manifest, ready for datacrumbs-run.\n"
+		"\n"
+		"CONFIG is a YAML file, or the name of a bundled config (posix, sys, ...).\n"
+		"\n"
+		"  -o, --output=FILE    write the object to FILE (default: MODULE.bpf.o)\n"
+		"      --emit-c[=FILE]  keep the rendered C (default: the object's name\n"
+		"                       with .c instead of .o)\n"
+		"      --check          validate the configs and resolve every probe,\n"
+		"                       but write nothing\n"
+		"      --list           print the resolved probes, one per line\n"
+		"  -q, --quiet          print only errors\n"
+		"  -v, --verbose        say more about each step\n"
+		"  -h, --help           show this help and exit\n"
+		"  -V, --version        show the version and exit\n"
+		"\n"
+		"Environment: DATACRUMBS_DATADIR (templates and configs), DATACRUMBS_CLANG.\n"
+		"Exit status is 0 on success and 1 on any error, which is printed as one line.\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lopts[] = { { "output", required_argument, NULL, 'o' },
+					       { "emit-c", optional_argument, NULL, 'C' },
+					       { "check", no_argument, NULL, 'k' },
+					       { "list", no_argument, NULL, 'l' },
+					       { "quiet", no_argument, NULL, 'q' },
+					       { "verbose", no_argument, NULL, 'v' },
+					       { "help", no_argument, NULL, 'h' },
+					       { "version", no_argument, NULL, 'V' },
+					       {} };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:qvhV", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->output = optarg;
+			break;
+		case 'C':
+			o->emit_c = optarg;
+			o->emit_c_default = !optarg;
+			break;
+		case 'k':
+			o->check = true;
+			break;
+		case 'l':
+			o->list = true;
+			break;
+		case 'q':
+			dc_verbosity = -1;
+			break;
+		case 'v':
+			dc_verbosity = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("datacrumbs-generate %s\n", DC_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'datacrumbs-generate --help'.\n");
+			exit(2);
+		}
+	}
+	if (optind == argc)
+		return dc_err(-EINVAL, "no config given (try --help)");
+	return 0;
+}
+
+static void list_probes(const struct gen *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->man.nprobes; i++) {
+		const struct dc_mprobe *p = &g->man.probes[i];
+		unsigned int j;
+
+		printf("%-6u %-8s %-10s %-32s ", p->id, p->kind == 'u' ? "uprobe" : "syscall",
+		       p->cat, p->name);
+		if (p->kind == 'u')
+			printf("%s+0x%llx", g->man.targets[p->target].path,
+			       (unsigned long long)p->offset);
+		else
+			printf("syscalls:sys_enter_%s", p->sys);
+		for (j = 0; j < p->nfields; j++)
+			printf("%s%s", j ? "," : " [", p->field[j]);
+		printf("%s\n", p->nfields ? "]" : "");
+	}
+}
+
+static int write_file(const char *path, const struct dc_buf *b)
+{
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return dc_err(-errno, "%s: %s", path, strerror(errno));
+	if (write(fd, b->p, b->len) != (ssize_t)b->len)
+		err = dc_err(-EIO, "%s: write failed", path);
+	if (close(fd) && !err)
+		err = dc_err(-errno, "%s: %s", path, strerror(errno));
+	if (err)
+		unlink(path);
+	return err;
+}
+
+/* Compiles into a temporary next to @out and renames, so @out is whole or absent. */
+static int build_object(const struct gen *g, const struct gen_dirs *d, const struct dc_buf *c,
+			const char *out, const char *keep_c)
+{
+	char tmpdir[] = "/tmp/datacrumbs-gen-XXXXXX", cpath[sizeof(tmpdir) + 16];
+	char tmpobj[PATH_MAX + 16];
+	struct dc_buf man = { 0 };
+	int fd, err;
+
+	if (snprintf(tmpobj, sizeof(tmpobj), "%s.XXXXXX", out) >= (int)sizeof(tmpobj))
+		return dc_err(-ENAMETOOLONG, "%s: name too long", out);
+	if (!keep_c && !mkdtemp(tmpdir))
+		return dc_err(-errno, "cannot make a temporary directory: %s", strerror(errno));
+	if (!keep_c)
+		snprintf(cpath, sizeof(cpath), "%s/gen.bpf.c", tmpdir);
+	err = write_file(keep_c ? keep_c : cpath, c);
+	if (err)
+		goto out;
+	fd = mkstemp(tmpobj);
+	if (fd < 0) {
+		err = dc_err(-errno, "%s: %s", out, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	err = gen__compile(d, keep_c ? keep_c : cpath, tmpobj);
+	if (!err)
+		err = dc_manifest__encode(&g->man, &man);
+	if (!err)
+		err = dc_manifest__attach(tmpobj, &man);
+	if (!err && chmod(tmpobj, 0644))
+		err = dc_err(-errno, "%s: %s", tmpobj, strerror(errno));
+	if (!err && rename(tmpobj, out))
+		err = dc_err(-errno, "%s: %s", out, strerror(errno));
+	if (err)
+		unlink(tmpobj);
+	dc_buf_free(&man);
+out:
+	if (!keep_c) {
+		unlink(cpath);
+		rmdir(tmpdir);
+	}
+	return err;
+}
+
+static int join_modules(struct gen *g, const char *module)
+{
+	size_t n = g->man.config ? strlen(g->man.config) : 0;
+	char *s = realloc(g->man.config, n + strlen(module) + 2);
+
+	if (!s)
+		return -ENOMEM;
+	g->man.config = s;
+	sprintf(s + n, "%s%s", n ? "+" : "", module);
+	return 0;
+}
+
+static int run(int argc, char **argv)
+{
+	char cfgpath[PATH_MAX], outbuf[PATH_MAX], cbuf[PATH_MAX];
+	struct dc_buf c = { 0 };
+	struct opts o = { 0 };
+	struct gen g = { 0 };
+	struct gen_dirs d;
+	int i, err;
+
+	err = parse_args(argc, argv, &o);
+	if (!err)
+		err = gen_dirs__find(&d);
+	for (i = optind; !err && i < argc; i++) {
+		struct dc_config *cfg;
+
+		err = gen_config_path(&d, argv[i], cfgpath, sizeof(cfgpath));
+		if (!err)
+			err = dc_config__load(cfgpath, &cfg);
+		if (err)
+			break;
+		err = gen__resolve(&g, cfg);
+		if (!err)
+			err = join_modules(&g, cfg->module);
+		dc_info("%s: module %s, %zu probes so far", cfgpath, cfg->module, g.man.nprobes);
+		dc_config__free(cfg);
+	}
+	if (err)
+		goto out;
+	if (o.list)
+		list_probes(&g);
+	if (o.check) {
+		if (dc_verbosity >= 0)
+			printf("%s: ok, %zu probes in %zu program pairs\n", g.man.config,
+			       g.man.nprobes, g.nclasses);
+		goto out;
+	}
+	if (!o.output) {
+		snprintf(outbuf, sizeof(outbuf), "%s.bpf.o", g.man.config);
+		o.output = outbuf;
+	}
+	if (o.emit_c_default) {
+		size_t n = strlen(o.output);
+
+		snprintf(cbuf, sizeof(cbuf), "%.*s.c",
+			 (int)(n > 2 && !strcmp(o.output + n - 2, ".o") ? n - 2 : n), o.output);
+		o.emit_c = cbuf;
+	}
+	err = gen__render(&g, &d, &c);
+	if (!err)
+		err = build_object(&g, &d, &c, o.output, o.emit_c);
+	if (!err && dc_verbosity >= 0)
+		printf("wrote %s: %zu probes, %zu program pairs\n", o.output, g.man.nprobes,
+		       g.nclasses);
+out:
+	dc_buf_free(&c);
+	gen__free(&g);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	int err;
+
+	dc_prog = "datacrumbs-generate";
+	err = run(argc, argv);
+	if (err) {
+		dc_report(err);
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dc_err.h"
+
+const char *dc_prog = "datacrumbs";
+int dc_verbosity;
+
+static char errbuf[1024];
+
+int dc_err(int code, const char *fmt, ...)
+{
+	char tmp[sizeof(errbuf)];
+	va_list ap;
+
+	/* Formatted aside: the arguments may include dc_errmsg() itself. */
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	memcpy(errbuf, tmp, sizeof(errbuf));
+	return code;
+}
+
+const char *dc_errmsg(int code)
+{
+	if (errbuf[0])
+		return errbuf;
+	return strerror(code < 0 ? -code : code);
+}
+
+void dc_err_clear(void)
+{
+	errbuf[0] = '\0';
+}
+
+void dc_report(int code)
+{
+	fprintf(stderr, "%s: %s\n", dc_prog, dc_errmsg(code));
+}
+
+static void vsay(const char *tag, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", dc_prog, tag);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void dc_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (dc_verbosity < 0)
+		return;
+	va_start(ap, fmt);
+	vsay("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void dc_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (dc_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vsay("", fmt, ap);
+	va_end(ap);
+}

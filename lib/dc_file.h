@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef DC_FILE_H
+#define DC_FILE_H
+
+#include <stdio.h>
+
+/*
+ * Opens @path for reading (a descriptor, or a negative errno) only if it is a regular file; a FIFO, device or
+ * directory is an error rather than a hang or a confusing read failure.
+ */
+int dc_open_regular_fd(const char *path);
+int dc_open_regular(const char *path, FILE **out);
+
+#endif

@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: MIT
+/*
+ * datacrumbs-run: loads a generated object, follows a command and its
+ * descendants, and writes what they did as a DFTracer trace.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dc_err.h"
+#include "dc_paths.h"
+#include "session.h"
+#include "writer.h"
+
+#define DRAIN_MS 100
+
+struct opts {
+	const char *object;
+	const char *outdir;
+	char **cmd;
+	size_t ring_mib;
+	bool strict;
+	bool no_multi;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: datacrumbs-run [OPTION]... OBJECT.bpf.o -- COMMAND [ARG]...\n"
+		"Trace COMMAND and every process it starts with the probes of OBJECT (made by\n"
+		"datacrumbs-generate), and write a DFTracer trace:\n"
+		"  DIR/<config>-<host>-<pid>.pfw.gz\n"
+		"COMMAND starts only once every probe is live. The exit status is COMMAND's.\n"
+		"\n"
+		"  -o, --output=DIR       directory for the trace (default: .)\n"
+		"      --ring-size=MIB    ring buffer size in MiB, a power of two (default: 64)\n"
+		"      --strict           fail if any probe cannot attach\n"
+		"      --no-multi         attach uprobes one by one, not as uprobe_multi links\n"
+		"  -q, --quiet            print only errors\n"
+		"  -v, --verbose          print each skipped probe and libbpf's messages\n"
+		"  -h, --help             show this help and exit\n"
+		"  -V, --version          show the version and exit\n"
+		"\n"
+		"Needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN to mount tracefs).\n"
+		"SIGINT or SIGTERM stop tracing, finish the file and exit; events dropped for\n"
+		"lack of ring-buffer space are counted in the trace and in the summary.\n");
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	static const struct option lopts[] = { { "output", required_argument, NULL, 'o' },
+					       { "ring-size", required_argument, NULL, 'r' },
+					       { "strict", no_argument, NULL, 's' },
+					       { "no-multi", no_argument, NULL, 'M' },
+					       { "quiet", no_argument, NULL, 'q' },
+					       { "verbose", no_argument, NULL, 'v' },
+					       { "help", no_argument, NULL, 'h' },
+					       { "version", no_argument, NULL, 'V' },
+					       {} };
+	char *end;
+	int c;
+
+	o->outdir = ".";
+	o->ring_mib = 64;
+	while ((c = getopt_long(argc, argv, "o:qvhV", lopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o->outdir = optarg;
+			break;
+		case 'r':
+			o->ring_mib = strtoul(optarg, &end, 10);
+			if (*end || !o->ring_mib || o->ring_mib > 4096 ||
+			    (o->ring_mib & (o->ring_mib - 1)))
+				return dc_err(-EINVAL, "--ring-size must be a power of two from 1 "
+						       "to 4096 (MiB)");
+			break;
+		case 's':
+			o->strict = true;
+			break;
+		case 'M':
+			o->no_multi = true;
+			break;
+		case 'q':
+			dc_verbosity = -1;
+			break;
+		case 'v':
+			dc_verbosity = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("datacrumbs-run %s\n", DC_VERSION);
+			exit(0);
+		default:
+			fprintf(stderr, "Try 'datacrumbs-run --help'.\n");
+			exit(2);
+		}
+	}
+	if (optind >= argc)
+		return dc_err(-EINVAL, "no object given (try --help)");
+	o->object = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--"))
+		optind++;
+	if (optind >= argc)
+		return dc_err(-EINVAL, "no command given: datacrumbs-run OBJECT -- COMMAND");
+	o->cmd = argv + optind;
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG || dc_verbosity < 1)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Root, or CAP_BPF + CAP_PERFMON, is what loading and attaching needs. */
+static int check_privileges(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	unsigned int need[] = { 39 /* CAP_BPF */, 38 /* CAP_PERFMON */ };
+	size_t i;
+
+	if (syscall(SYS_capget, &h, d))
+		return dc_err(-errno, "cannot read capabilities: %s", strerror(errno));
+	if (d[0].effective & (1u << CAP_SYS_ADMIN))
+		return 0;
+	for (i = 0; i < 2; i++)
+		if (!(d[need[i] / 32].effective & (1u << (need[i] % 32))))
+			return dc_err(-EPERM, "must run as root (or with CAP_BPF and CAP_PERFMON) "
+					      "to load BPF programs");
+	return 0;
+}
+
+/* Finds COMMAND the way execvp would, so a typo fails before any probe loads. */
+static int find_command(const char *cmd, char *out, size_t outlen)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL;
+	int err = -ENOENT;
+
+	if (strchr(cmd, '/')) {
+		if (access(cmd, X_OK))
+			return dc_err(-errno, "%s: %s", cmd, strerror(errno));
+		snprintf(out, outlen, "%s", cmd);
+		return 0;
+	}
+	copy = strdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	if (!copy)
+		return -ENOMEM;
+	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		struct stat st;
+
+		snprintf(out, outlen, "%s/%s", *dir ? dir : ".", cmd);
+		if (!stat(out, &st) && S_ISREG(st.st_mode) && !access(out, X_OK)) {
+			err = 0;
+			break;
+		}
+	}
+	free(copy);
+	return err ? dc_err(err, "%s: command not found", cmd) : 0;
+}
+
+/* The child waits on @gate until it is followed and every probe is live. */
+static int spawn_gated(const char *path, char **argv, int *gate_wr, pid_t *pid)
+{
+	int fds[2];
+
+	if (pipe2(fds, O_CLOEXEC))
+		return dc_err(-errno, "pipe: %s", strerror(errno));
+	*pid = fork();
+	if (*pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return dc_err(-errno, "fork: %s", strerror(errno));
+	}
+	if (*pid == 0) {
+		char go;
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		close(fds[1]);
+		if (read(fds[0], &go, 1) != 1)
+			_exit(127);
+		execv(path, argv);
+		fprintf(stderr, "datacrumbs-run: %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(fds[0]);
+	*gate_wr = fds[1];
+	return 0;
+}
+
+static int64_t real_minus_mono(void)
+{
+	struct timespec r, m;
+
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	clock_gettime(CLOCK_REALTIME, &r);
+	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	return writer__record(ctx, data, size);
+}
+
+static void join_cmdline(char **argv, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	out[0] = '\0';
+	for (; *argv && n + 1 < outlen; argv++)
+		n += snprintf(out + n, outlen - n, "%s%s", n ? " " : "", *argv);
+}
+
+struct run {
+	struct opts o;
+	struct session *s;
+	struct writer *w;
+	struct ring_buffer *rb;
+	char path[PATH_MAX];
+	pid_t child;
+	int status;
+	int sigfd;
+	int stop_sig;
+};
+
+/* Drains the ring until the child exits or a signal arrives. */
+static int trace_loop(struct run *r)
+{
+	struct epoll_event ev[2];
+	int ep, err = 0;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -errno;
+	ev[0] = (struct epoll_event){ .events = EPOLLIN, .data.fd = r->sigfd };
+	ev[1] = (struct epoll_event){ .events = EPOLLIN, .data.fd = ring_buffer__epoll_fd(r->rb) };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, r->sigfd, &ev[0]) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, ev[1].data.fd, &ev[1])) {
+		close(ep);
+		return -errno;
+	}
+	while (r->child > 0 && !r->stop_sig) {
+		int n = epoll_wait(ep, ev, 2, DRAIN_MS), i;
+
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		ring_buffer__consume(r->rb);
+		for (i = 0; i < n; i++) {
+			struct signalfd_siginfo si;
+
+			if (ev[i].data.fd != r->sigfd ||
+			    read(r->sigfd, &si, sizeof(si)) != sizeof(si))
+				continue;
+			if (si.ssi_signo != SIGCHLD) {
+				r->stop_sig = si.ssi_signo;
+				continue;
+			}
+			while (waitpid(-1, &r->status, WNOHANG) == r->child)
+				r->child = 0;
+		}
+	}
+	close(ep);
+	return err;
+}
+
+static void summary(const struct run *r, const struct dc_stats *st, const struct writer_totals *t)
+{
+	if (dc_verbosity < 0)
+		return;
+	fprintf(stderr,
+		"datacrumbs-run: %llu events, %llu dropped, %zu probes attached, %zu skipped, "
+		"%llu bytes: %s\n",
+		(unsigned long long)t->events, (unsigned long long)st->drops, r->s->attached,
+		r->s->nskips, (unsigned long long)t->bytes, r->path);
+}
+
+static void report_skips(const struct session *s)
+{
+	size_t i, show = dc_verbosity > 0 ? s->nskips : 5;
+
+	if (!s->nskips || dc_verbosity < 0)
+		return;
+	dc_warn("%zu of %zu probes could not attach%s", s->nskips, s->man->nprobes,
+		dc_verbosity > 0 || s->nskips <= show ? ":" : " (--verbose lists all); first:");
+	for (i = 0; i < s->nskips && i < show; i++)
+		fprintf(stderr, "  %s: %s\n", s->man->probes[s->skips[i].probe].name,
+			s->skips[i].err == -ESTALE ? "binary changed since generate" :
+						     strerror(-s->skips[i].err));
+}
+
+static int exit_code(const struct run *r)
+{
+	if (r->stop_sig)
+		return 128 + r->stop_sig;
+	if (WIFEXITED(r->status))
+		return WEXITSTATUS(r->status);
+	if (WIFSIGNALED(r->status))
+		return 128 + WTERMSIG(r->status);
+	return 1;
+}
+
+static int run(struct run *r, int argc, char **argv)
+{
+	struct session_opts so = { 0 };
+	char exe[PATH_MAX], host[256], cmdline[4096];
+	struct writer_totals t = { 0 };
+	struct writer_opts wo = { 0 };
+	struct dc_stats st;
+	sigset_t mask;
+	int gate = -1, err;
+
+	err = parse_args(argc, argv, &r->o);
+	if (!err)
+		err = find_command(r->o.cmd[0], exe, sizeof(exe));
+	if (!err)
+		err = check_privileges();
+	if (!err && access(r->o.outdir, W_OK | X_OK))
+		err = dc_err(-errno, "%s: %s", r->o.outdir, strerror(errno));
+	if (err)
+		return err;
+	libbpf_set_print(libbpf_print);
+	so.ring_bytes = r->o.ring_mib << 20;
+	so.strict = r->o.strict;
+	so.no_multi = r->o.no_multi;
+	err = session__open(&r->s, r->o.object, &so);
+	if (!err)
+		err = session__load(r->s);
+	if (!err)
+		err = session__attach(r->s, &so);
+	if (err)
+		return err;
+	report_skips(r->s);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	if (r->sigfd < 0)
+		return dc_err(-errno, "signalfd: %s", strerror(errno));
+	err = spawn_gated(exe, r->o.cmd, &gate, &r->child);
+	if (err)
+		return err;
+	err = session__follow(r->s, r->child, true);
+	if (gethostname(host, sizeof(host)))
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	if (!err && snprintf(r->path, sizeof(r->path), "%s/%s-%s-%d.pfw.gz", r->o.outdir,
+			     r->s->man->config, host, r->child) >= (int)sizeof(r->path))
+		err = dc_err(-ENAMETOOLONG, "%s: output path too long", r->o.outdir);
+	join_cmdline(r->o.cmd, cmdline, sizeof(cmdline));
+	wo = (struct writer_opts){ .path = r->path,
+				   .man = r->s->man,
+				   .host = host,
+				   .cmdline = cmdline,
+				   .pid = r->child,
+				   .real_minus_mono_ns = real_minus_mono(),
+				   .member_bytes = 4 << 20,
+				   .level = 1 };
+	if (!err)
+		err = writer__open(&r->w, &wo);
+	if (!err) {
+		r->rb = ring_buffer__new(r->s->events_fd, on_record, r->w, NULL);
+		if (!r->rb)
+			err = dc_err(-errno, "ring buffer: %s", strerror(errno));
+	}
+	if (err) {
+		/* The child never ran a line of COMMAND: stop it quietly. */
+		kill(r->child, SIGKILL);
+		waitpid(r->child, NULL, 0);
+		close(gate);
+		if (r->w)
+			unlink(r->path);
+		return err;
+	}
+	if (write(gate, "g", 1) != 1)
+		err = dc_err(-errno, "cannot start %s: %s", exe, strerror(errno));
+	close(gate);
+	if (!err)
+		err = trace_loop(r);
+	if (r->stop_sig && r->child > 0)
+		kill(r->child, r->stop_sig);
+	session__detach(r->s);
+	ring_buffer__consume(r->rb);
+	session__stats(r->s, &st);
+	if (writer__close(r->w, &st, &t) && !err)
+		err = writer__error(r->w);
+	summary(r, &st, &t);
+	if (st.drops && dc_verbosity >= 0)
+		dc_warn("%llu events were dropped: the ring buffer was full (try --ring-size)",
+			(unsigned long long)st.drops);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct run r = { .sigfd = -1 };
+	int err;
+
+	dc_prog = "datacrumbs-run";
+	err = run(&r, argc, argv);
+	ring_buffer__free(r.rb);
+	writer__destroy(r.w);
+	session__destroy(r.s);
+	if (r.sigfd >= 0)
+		close(r.sigfd);
+	if (err) {
+		dc_report(err);
+		return r.child > 0 || r.status ? exit_code(&r) : 1;
+	}
+	return exit_code(&r);
+}

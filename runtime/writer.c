@@ -1,0 +1,561 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "dc_err.h"
+#include "dc_paths.h"
+#include "hmap.h"
+#include "writer.h"
+
+/* Room kept free for one line, so appends need no bounds checks. */
+#define LINE_MAX_BYTES 8192
+#define CMDLINE_MAX 1024
+
+struct writer {
+	struct writer_opts o;
+	int fd;
+	char *buf;
+	size_t len, cap;
+	unsigned char *zbuf;
+	size_t zcap;
+	z_stream z;
+	bool z_ready;
+	off_t good; /* end of the last complete member */
+	uint64_t next_id;
+	uint64_t events;
+	int err;
+	char hhash[17];
+	char **prefix; /* per probe: "name":"...","cat":"...", */
+	struct hmap files; /* file-name hashes already described */
+	struct hmap pids; /* process names, by pid */
+	struct hmap tids; /* threads already named */
+};
+
+static const char hexd[] = "0123456789abcdef";
+
+static char *put_u64(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+static char *put_i64(char *p, int64_t v)
+{
+	if (v < 0) {
+		*p++ = '-';
+		return put_u64(p, -(uint64_t)v);
+	}
+	return put_u64(p, v);
+}
+
+static char *put_hex16(char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 15; i >= 0; i--)
+		*p++ = hexd[(v >> (4 * i)) & 15];
+	return p;
+}
+
+static char *put_str(char *p, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* Length of the valid UTF-8 sequence at @s, or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, cp = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, cp = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+char *json_escape(char *p, const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t k;
+
+		if (c == '"' || c == '\\') {
+			*p++ = '\\';
+			*p++ = c;
+			i++;
+		} else if (c >= 0x20 && c < 0x7f) {
+			*p++ = c;
+			i++;
+		} else if (c >= 0x80 && (k = utf8_len(s + i, n - i))) {
+			memcpy(p, s + i, k);
+			p += k;
+			i += k;
+		} else {
+			p = put_str(p, "\\u00");
+			*p++ = hexd[c >> 4];
+			*p++ = hexd[c & 15];
+			i++;
+		}
+	}
+	return p;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+	uint64_t h = DC_FNV_OFFSET;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= DC_FNV_PRIME;
+	}
+	return h;
+}
+
+static uint64_t to_us(const struct writer *w, uint64_t mono_ns)
+{
+	return (uint64_t)((int64_t)mono_ns + w->o.real_minus_mono_ns) / 1000;
+}
+
+static uint64_t now_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int write_all(struct writer *w, const void *data, size_t n)
+{
+	const char *p = data;
+
+	while (n) {
+		ssize_t k = write(w->fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int writer__flush(struct writer *w)
+{
+	int err;
+
+	if (w->err || !w->len)
+		return w->err;
+	if (deflateReset(&w->z) != Z_OK)
+		return w->err = dc_err(-EIO, "%s: compression failed", w->o.path);
+	w->z.next_in = (unsigned char *)w->buf;
+	w->z.avail_in = w->len;
+	w->z.next_out = w->zbuf;
+	w->z.avail_out = w->zcap;
+	if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
+		return w->err = dc_err(-EIO, "%s: compression failed", w->o.path);
+	err = write_all(w, w->zbuf, w->zcap - w->z.avail_out);
+	if (err) {
+		/* Cut back to the last whole member: the file stays readable. */
+		if (ftruncate(w->fd, w->good) == 0)
+			lseek(w->fd, w->good, SEEK_SET);
+		return w->err = dc_err(err, "%s: %s", w->o.path, strerror(-err));
+	}
+	w->good += w->zcap - w->z.avail_out;
+	w->len = 0;
+	return 0;
+}
+
+/* Makes room for one more line. */
+static char *line_begin(struct writer *w)
+{
+	if (w->len + LINE_MAX_BYTES > w->cap)
+		writer__flush(w);
+	/* On a write error the buffer is reused; the error is reported at close. */
+	if (w->len + LINE_MAX_BYTES > w->cap)
+		w->len = 0;
+	return w->buf + w->len;
+}
+
+static void line_end(struct writer *w, char *p)
+{
+	*p++ = '\n';
+	w->len = p - w->buf;
+	if (w->len >= w->o.member_bytes)
+		writer__flush(w);
+}
+
+/* {"id":N,"name":"NAME","cat":"dftracer","pid":P,"tid":T,"ph":"M","args":{ */
+static char *meta_begin(struct writer *w, char *p, const char *name, uint32_t pid, uint32_t tid)
+{
+	p = put_str(p, "{\"id\":");
+	p = put_u64(p, w->next_id++);
+	p = put_str(p, ",\"name\":\"");
+	p = put_str(p, name);
+	p = put_str(p, "\",\"cat\":\"dftracer\",\"pid\":");
+	p = put_u64(p, pid);
+	p = put_str(p, ",\"tid\":");
+	p = put_u64(p, tid);
+	return put_str(p, ",\"ph\":\"M\",\"args\":{");
+}
+
+/* A metadata line whose args are {"name":"<string>"[,"value":"<hex>"]}. */
+static void meta_string(struct writer *w, const char *kind, uint32_t pid, uint32_t tid,
+			const char *s, size_t n, const uint64_t *hash)
+{
+	char *p = line_begin(w);
+
+	p = meta_begin(w, p, kind, pid, tid);
+	p = put_str(p, "\"name\":\"");
+	p = json_escape(p, s, n);
+	*p++ = '"';
+	if (hash) {
+		p = put_str(p, ",\"value\":\"");
+		p = put_hex16(p, *hash);
+		*p++ = '"';
+	}
+	line_end(w, put_str(p, "}}"));
+}
+
+static void meta_pr(struct writer *w, uint32_t pid, const char *name, int64_t value)
+{
+	char *p = line_begin(w);
+
+	p = meta_begin(w, p, "PR", pid, pid);
+	p = put_str(p, "\"name\":\"");
+	p = put_str(p, name);
+	p = put_str(p, "\",\"value\":");
+	p = put_i64(p, value);
+	line_end(w, put_str(p, "}}"));
+}
+
+static void read_comm(const char *path, char *comm)
+{
+	FILE *f = fopen(path, "re");
+
+	comm[0] = '\0';
+	if (f) {
+		if (fgets(comm, DC_COMM_LEN, f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
+static void name_process(struct writer *w, uint32_t pid, const char *comm)
+{
+	char *slot;
+
+	if (hmap_put(&w->pids, pid, &slot) < 0)
+		return;
+	memcpy(slot, comm, DC_COMM_LEN);
+	slot[DC_COMM_LEN - 1] = '\0';
+	meta_string(w, "process_name", pid, pid, slot, strlen(slot), NULL);
+}
+
+/* Names a process and thread the first time either is seen. */
+static void see_task(struct writer *w, uint32_t pid, uint32_t tid)
+{
+	char comm[DC_COMM_LEN], path[64];
+
+	if (!hmap_get(&w->pids, pid)) {
+		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+		read_comm(path, comm);
+		name_process(w, pid, comm[0] ? comm : "?");
+	}
+	if (hmap_put(&w->tids, tid, NULL) != 1)
+		return;
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
+	read_comm(path, comm);
+	if (!comm[0])
+		memcpy(comm, hmap_get(&w->pids, pid), DC_COMM_LEN);
+	meta_string(w, "thread_name", pid, tid, comm, strlen(comm), NULL);
+}
+
+static void on_call(struct writer *w, const struct dc_call *r)
+{
+	const struct dc_mprobe *pr;
+	uint64_t ts, end;
+	unsigned int i;
+	char *p;
+
+	if (r->probe >= w->o.man->nprobes)
+		return;
+	pr = &w->o.man->probes[r->probe];
+	see_task(w, r->pid, r->tid);
+	ts = to_us(w, r->start);
+	end = to_us(w, r->end);
+	p = line_begin(w);
+	p = put_str(p, "{\"id\":");
+	p = put_u64(p, w->next_id++);
+	p = put_str(p, w->prefix[r->probe]);
+	p = put_str(p, "\"pid\":");
+	p = put_u64(p, r->pid);
+	p = put_str(p, ",\"tid\":");
+	p = put_u64(p, r->tid);
+	p = put_str(p, ",\"ts\":");
+	p = put_u64(p, ts);
+	p = put_str(p, ",\"dur\":");
+	p = put_u64(p, end > ts ? end - ts : 0);
+	p = put_str(p, ",\"ph\":\"X\",\"args\":{\"hhash\":\"");
+	p = put_str(p, w->hhash);
+	if (r->fhash) {
+		p = put_str(p, "\",\"fhash\":\"");
+		p = put_hex16(p, r->fhash);
+	}
+	*p++ = '"';
+	for (i = 0; i < pr->nfields; i++) {
+		*p++ = ',';
+		*p++ = '"';
+		p = put_str(p, pr->field[i]);
+		p = put_str(p, "\":");
+		p = put_i64(p, (int64_t)r->args[i]);
+	}
+	p = put_str(p, ",\"ret\":");
+	p = put_i64(p, r->ret);
+	p = put_str(p, ",\"level\":");
+	p = put_u64(p, r->level);
+	line_end(w, put_str(p, "}}"));
+	w->events++;
+}
+
+static void on_str(struct writer *w, const struct dc_str *r)
+{
+	size_t n = r->len < DC_PATH_MAX ? r->len : DC_PATH_MAX - 1;
+
+	if (hmap_put(&w->files, r->hash, NULL) != 1)
+		return;
+	uint64_t h = r->hash;
+
+	meta_string(w, "FH", w->o.pid, w->o.pid, r->s, strnlen(r->s, n), &h);
+}
+
+static void on_proc(struct writer *w, const struct dc_proc *r)
+{
+	char comm[DC_COMM_LEN];
+
+	memcpy(comm, r->comm, DC_COMM_LEN);
+	comm[DC_COMM_LEN - 1] = '\0';
+	switch (r->what) {
+	case DC_PROC_FORK:
+		name_process(w, r->pid, comm);
+		meta_pr(w, r->pid, "ppid", r->ppid);
+		break;
+	case DC_PROC_EXEC:
+		name_process(w, r->pid, comm);
+		break;
+	case DC_PROC_EXIT:
+		/* The kernel's wait status: code in bits 8-15, signal in 0-6. */
+		if (r->code & 0x7f)
+			meta_pr(w, r->pid, "exit_signal", r->code & 0x7f);
+		else
+			meta_pr(w, r->pid, "exit_code", (r->code >> 8) & 0xff);
+		break;
+	}
+}
+
+int writer__record(struct writer *w, const void *data, size_t size)
+{
+	__u32 type;
+
+	if (size < sizeof(type))
+		return 0;
+	memcpy(&type, data, sizeof(type));
+	if (type == DC_REC_CALL && size >= sizeof(struct dc_call))
+		on_call(w, data);
+	else if (type == DC_REC_STR && size >= sizeof(struct dc_str))
+		on_str(w, data);
+	else if (type == DC_REC_PROC && size >= sizeof(struct dc_proc))
+		on_proc(w, data);
+	return w->err;
+}
+
+static int make_prefixes(struct writer *w)
+{
+	size_t i;
+
+	w->prefix = calloc(w->o.man->nprobes, sizeof(*w->prefix));
+	if (!w->prefix)
+		return -ENOMEM;
+	for (i = 0; i < w->o.man->nprobes; i++) {
+		const struct dc_mprobe *p = &w->o.man->probes[i];
+		size_t n = strlen(p->name) + strlen(p->cat) + 32;
+
+		/* Names and categories were validated as plain identifiers. */
+		w->prefix[i] = malloc(n);
+		if (!w->prefix[i])
+			return -ENOMEM;
+		snprintf(w->prefix[i], n, ",\"name\":\"%s\",\"cat\":\"%s\",", p->name, p->cat);
+	}
+	return 0;
+}
+
+static void start_record(struct writer *w)
+{
+	size_t n = strlen(w->o.cmdline);
+	uint64_t h = fnv1a(w->o.host);
+	char *p = line_begin(w);
+
+	p = put_str(p, "[\n{\"id\":");
+	p = put_u64(p, w->next_id++);
+	p = put_str(p, ",\"name\":\"start\",\"cat\":\"dftracer\",\"pid\":");
+	p = put_u64(p, w->o.pid);
+	p = put_str(p, ",\"tid\":");
+	p = put_u64(p, w->o.pid);
+	p = put_str(p, ",\"ts\":");
+	p = put_u64(p, to_us(w, now_mono_ns()));
+	p = put_str(p, ",\"dur\":0,\"ph\":\"M\",\"args\":{\"tool\":\"datacrumbs\",\"version\":\"");
+	p = put_str(p, DC_VERSION);
+	p = put_str(p, "\",\"config\":\"");
+	p = put_str(p, w->o.man->config);
+	p = put_str(p, "\",\"cmd\":\"");
+	p = json_escape(p, w->o.cmdline, n < CMDLINE_MAX ? n : CMDLINE_MAX);
+	line_end(w, put_str(p, "\"}}"));
+	meta_string(w, "HH", w->o.pid, w->o.pid, w->o.host, strlen(w->o.host), &h);
+}
+
+int writer__open(struct writer **out, const struct writer_opts *o)
+{
+	struct writer *w;
+	int err;
+
+	*out = NULL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->o = *o;
+	w->fd = -1;
+	hmap_init(&w->files, false);
+	hmap_init(&w->pids, true);
+	hmap_init(&w->tids, false);
+	snprintf(w->hhash, sizeof(w->hhash), "%016" PRIx64, fnv1a(o->host));
+	w->cap = o->member_bytes + LINE_MAX_BYTES;
+	w->buf = malloc(w->cap);
+	w->zcap = deflateBound(&w->z, w->cap) + 64;
+	w->zbuf = malloc(w->zcap);
+	err = !w->buf || !w->zbuf ? -ENOMEM : make_prefixes(w);
+	if (err)
+		goto fail;
+	/* windowBits 16 + 15: gzip framing, so each member is a .gz on its own. */
+	if (deflateInit2(&w->z, o->level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	w->z_ready = true;
+	w->fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		err = dc_err(-errno, "%s: %s", o->path, strerror(errno));
+		goto fail;
+	}
+	start_record(w);
+	*out = w;
+	return 0;
+fail:
+	writer__destroy(w);
+	return err;
+}
+
+int writer__error(const struct writer *w)
+{
+	return w->err;
+}
+
+int writer__close(struct writer *w, const struct dc_stats *s, struct writer_totals *t)
+{
+	char *p = line_begin(w);
+	int err;
+
+	p = put_str(p, "{\"id\":");
+	p = put_u64(p, w->next_id++);
+	p = put_str(p, ",\"name\":\"end\",\"cat\":\"dftracer\",\"pid\":");
+	p = put_u64(p, w->o.pid);
+	p = put_str(p, ",\"tid\":");
+	p = put_u64(p, w->o.pid);
+	p = put_str(p, ",\"ts\":");
+	p = put_u64(p, to_us(w, now_mono_ns()));
+	p = put_str(p, ",\"dur\":0,\"ph\":\"M\",\"args\":{\"num_events\":");
+	p = put_u64(p, w->events);
+	p = put_str(p, ",\"emitted_events\":");
+	p = put_u64(p, s->calls);
+	p = put_str(p, ",\"dropped_events\":");
+	p = put_u64(p, s->drops);
+	p = put_str(p, ",\"dropped_file_names\":");
+	p = put_u64(p, s->str_drops);
+	p = put_str(p, ",\"dropped_process_events\":");
+	p = put_u64(p, s->proc_drops);
+	p = put_str(p, ",\"unpaired_returns\":");
+	p = put_u64(p, s->unpaired);
+	p = put_str(p, ",\"too_deep\":");
+	p = put_u64(p, s->too_deep);
+	p = put_str(p, "}}\n]");
+	line_end(w, p);
+	err = writer__flush(w);
+	if (!err && fsync(w->fd) && errno != EINVAL)
+		err = w->err = dc_err(-errno, "%s: %s", w->o.path, strerror(errno));
+	if (t) {
+		t->events = w->events;
+		t->bytes = w->good;
+	}
+	return err;
+}
+
+void writer__destroy(struct writer *w)
+{
+	size_t i;
+
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->z_ready)
+		deflateEnd(&w->z);
+	for (i = 0; w->prefix && i < w->o.man->nprobes; i++)
+		free(w->prefix[i]);
+	free(w->prefix);
+	hmap_free(&w->files);
+	hmap_free(&w->pids);
+	hmap_free(&w->tids);
+	free(w->buf);
+	free(w->zbuf);
+	free(w);
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Writes DFTracer traces: a "[" line, one JSON object per line, and "]".
+ * The gzip stream is a series of members that each end on a line boundary,
+ * so a file cut short by a crash or a full disk reads up to its last member.
+ */
+#ifndef DC_WRITER_H
+#define DC_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dc_manifest.h"
+#include "dc_record.h"
+
+struct writer_opts {
+	const char *path;
+	const struct dc_manifest *man;
+	const char *host;
+	const char *cmdline; /* for the start record */
+	int pid; /* the process the file is named after */
+	int64_t real_minus_mono_ns; /* added to kernel timestamps */
+	size_t member_bytes; /* uncompressed bytes per gzip member */
+	int level; /* zlib level */
+};
+
+struct writer_totals {
+	uint64_t events; /* call events written */
+	uint64_t bytes; /* compressed bytes on disk */
+};
+
+struct writer;
+
+/* Creates the file (mode 0600, never over an existing one). */
+int writer__open(struct writer **out, const struct writer_opts *o);
+/* Handles one ring-buffer record of any type. */
+int writer__record(struct writer *w, const void *data, size_t size);
+/* Writes out what is buffered, as a whole member. */
+int writer__flush(struct writer *w);
+/* Writes the end record with @s, closes the file. */
+int writer__close(struct writer *w, const struct dc_stats *s, struct writer_totals *t);
+/* The first write error, kept until close. */
+int writer__error(const struct writer *w);
+void writer__destroy(struct writer *w);
+
+/*
+ * Writes @n bytes of @s to @dst as a JSON string body: escaped, with bytes
+ * that are not valid UTF-8 as \u00XX. @dst needs room for 6 * @n bytes.
+ * Returns the end of what was written.
+ */
+char *json_escape(char *dst, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The part of every generated object that does not depend on the config:
+ * maps, process following, the per-thread call stack and record emission.
+ * The generator renders only small capture programs around these helpers.
+ */
+#ifndef DC_CORE_BPF_H
+#define DC_CORE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "dc_record.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Written by datacrumbs-run before load. */
+const volatile struct dc_cfg dc_cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by the runtime */
+} dc_events SEC(".maps");
+
+/* Processes being followed, by tgid: enum dc_follow. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} dc_procs SEC(".maps");
+
+/* Which file an open descriptor names, so later calls on it carry fhash. */
+struct dc_filekey {
+	__u32 tgid;
+	__u32 ns; /* 0: file descriptors */
+	__u64 handle;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1 << 17);
+	__type(key, struct dc_filekey);
+	__type(value, __u64);
+} dc_files SEC(".maps");
+
+/* Hashes whose string the runtime already has; LRU so it never fills up. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, __u64);
+	__type(value, __u8);
+} dc_strs SEC(".maps");
+
+struct dc_frame {
+	__u64 start;
+	__u64 fhash;
+	__u64 handle;
+	__u64 args[DC_MAX_ARGS];
+	__u32 probe;
+	__u32 pad;
+};
+
+struct dc_stack {
+	__u32 depth;
+	__u32 lost; /* entries past DC_MAX_DEPTH whose returns are still due */
+	struct dc_frame f[DC_MAX_DEPTH];
+};
+
+/*
+ * Task storage rather than a hash keyed by tid: the kernel frees it when the
+ * thread exits, so dead threads never leak stack entries.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct dc_stack);
+} dc_stacks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dc_stats);
+} dc_stats SEC(".maps");
+
+/* A path is read here first so it can be hashed before ring space is taken. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dc_str);
+} dc_scratch SEC(".maps");
+
+/* uprobe arguments by 0-based index; libbpf 1.1 stops at PARM5. */
+#define DC_UARG_0(x) PT_REGS_PARM1(x)
+#define DC_UARG_1(x) PT_REGS_PARM2(x)
+#define DC_UARG_2(x) PT_REGS_PARM3(x)
+#define DC_UARG_3(x) PT_REGS_PARM4(x)
+#define DC_UARG_4(x) PT_REGS_PARM5(x)
+#if defined(__TARGET_ARCH_x86)
+#define DC_UARG_5(x) (((struct pt_regs *)(x))->r9)
+#elif defined(__TARGET_ARCH_arm64)
+#define DC_UARG_5(x) (((struct user_pt_regs *)(x))->regs[5])
+#endif
+
+static __always_inline struct dc_stats *dc_stats_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&dc_stats, &zero);
+}
+
+/*
+ * Programs of these kinds never nest on one CPU (the kernel skips a program
+ * that would), so plain increments on per-CPU counters are safe.
+ */
+#define DC_COUNT(field)                               \
+	do {                                          \
+		struct dc_stats *s_ = dc_stats_get(); \
+		if (s_)                               \
+			s_->field++;                  \
+	} while (0)
+
+static __always_inline __u32 dc_tgid(void)
+{
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline bool dc_traced(__u32 tgid)
+{
+	__u32 *state;
+
+	if (dc_cfg.follow_all)
+		return tgid != dc_cfg.self_tgid;
+	state = bpf_map_lookup_elem(&dc_procs, &tgid);
+	return state && *state == DC_FOLLOW_TRACED;
+}
+
+/*
+ * A wakeup per record costs more than the record itself on these machines,
+ * so the consumer drains on a timer and is only woken when the buffer fills.
+ */
+static __always_inline __u64 dc_rb_flags(void)
+{
+	if (bpf_ringbuf_query(&dc_events, BPF_RB_AVAIL_DATA) >= dc_cfg.wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline struct dc_stack *dc_stack_get(__u64 flags)
+{
+	return bpf_task_storage_get(&dc_stacks, bpf_get_current_task_btf(), NULL, flags);
+}
+
+/* Entry side of every probe: a stack push, nothing more. */
+static __always_inline struct dc_frame *dc_enter(__u32 probe)
+{
+	struct dc_stack *st;
+	struct dc_frame *f;
+	__u32 d;
+
+	if (!dc_traced(dc_tgid()))
+		return NULL;
+	st = dc_stack_get(BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		return NULL;
+	d = st->depth;
+	if (d >= DC_MAX_DEPTH) {
+		st->lost++;
+		DC_COUNT(too_deep);
+		return NULL;
+	}
+	st->depth = d + 1;
+	f = &st->f[d];
+	f->probe = probe;
+	f->fhash = 0;
+	f->handle = 0;
+	f->args[0] = 0;
+	f->args[1] = 0;
+	f->args[2] = 0;
+	f->args[3] = 0;
+	return f;
+}
+
+/* Taken after capture so its cost is not charged to the call. */
+static __always_inline void dc_stamp(struct dc_frame *f)
+{
+	f->start = bpf_ktime_get_ns();
+}
+
+/*
+ * Pops the frame of @probe. Frames above it belong to calls whose return was
+ * never seen (longjmp, a thread killed mid-call) and are discarded with it.
+ */
+static __always_inline struct dc_frame *dc_leave(__u32 probe, __u32 *level)
+{
+	struct dc_stack *st = dc_stack_get(0);
+	__u32 d, i, idx;
+
+	if (!st)
+		return NULL;
+	if (st->lost) {
+		st->lost--;
+		return NULL;
+	}
+	d = st->depth;
+	for (i = 0; i < DC_MAX_DEPTH; i++) {
+		if (i >= d)
+			break;
+		idx = d - 1 - i;
+		if (idx >= DC_MAX_DEPTH)
+			break;
+		if (st->f[idx].probe == probe) {
+			st->depth = idx;
+			*level = idx;
+			return &st->f[idx];
+		}
+	}
+	DC_COUNT(unpaired);
+	return NULL;
+}
+
+static __always_inline void dc_emit(struct dc_frame *f, __u32 level, __u64 end, __s64 ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dc_stats *s = dc_stats_get();
+	struct dc_call *r;
+
+	if (s)
+		s->calls++;
+	r = bpf_ringbuf_reserve(&dc_events, sizeof(*r), 0);
+	if (!r) {
+		if (s)
+			s->drops++;
+		return;
+	}
+	r->type = DC_REC_CALL;
+	r->probe = f->probe;
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->start = f->start;
+	r->end = end;
+	r->ret = ret;
+	r->fhash = f->fhash;
+	r->args[0] = f->args[0];
+	r->args[1] = f->args[1];
+	r->args[2] = f->args[2];
+	r->args[3] = f->args[3];
+	r->level = level;
+	r->pad = 0;
+	bpf_ringbuf_submit(r, dc_rb_flags());
+}
+
+/* Hashes the path, and sends its string once per runtime. */
+static __always_inline void dc_cap_path(struct dc_frame *f, const void *upath)
+{
+	__u64 h = DC_FNV_OFFSET;
+	struct dc_str *s, *r;
+	__u32 zero = 0, i;
+	__u8 one = 1;
+	long n;
+
+	s = bpf_map_lookup_elem(&dc_scratch, &zero);
+	if (!s || !upath)
+		return;
+	n = bpf_probe_read_user_str(s->s, sizeof(s->s), upath);
+	if (n <= 1)
+		return;
+	for (i = 0; i < DC_PATH_MAX; i++) {
+		if (i >= n - 1)
+			break;
+		h ^= (__u8)s->s[i];
+		h *= DC_FNV_PRIME;
+	}
+	f->fhash = h;
+	if (bpf_map_lookup_elem(&dc_strs, &h))
+		return;
+	r = bpf_ringbuf_reserve(&dc_events, sizeof(*r), 0);
+	if (!r) {
+		DC_COUNT(str_drops);
+		return;
+	}
+	r->type = DC_REC_STR;
+	r->len = n - 1;
+	r->hash = h;
+	__builtin_memcpy(r->s, s->s, sizeof(r->s));
+	bpf_ringbuf_submit(r, dc_rb_flags());
+	/* Marked only once sent: a lost string is sent again next time. */
+	bpf_map_update_elem(&dc_strs, &h, &one, BPF_ANY);
+}
+
+static __always_inline void dc_cap_fd(struct dc_frame *f, __s64 fd)
+{
+	struct dc_filekey k = { .tgid = dc_tgid(), .ns = 0, .handle = fd };
+	__u64 *h;
+
+	f->handle = fd;
+	h = bpf_map_lookup_elem(&dc_files, &k);
+	if (h)
+		f->fhash = *h;
+}
+
+static __always_inline void dc_fd_opened(struct dc_frame *f, __s64 ret)
+{
+	struct dc_filekey k = { .tgid = dc_tgid(), .ns = 0, .handle = ret };
+
+	if (ret >= 0 && f->fhash)
+		bpf_map_update_elem(&dc_files, &k, &f->fhash, BPF_ANY);
+}
+
+static __always_inline void dc_fd_closed(struct dc_frame *f, __s64 ret)
+{
+	struct dc_filekey k = { .tgid = dc_tgid(), .ns = 0, .handle = f->handle };
+
+	if (ret == 0)
+		bpf_map_delete_elem(&dc_files, &k);
+}
+
+static __always_inline void dc_emit_proc(__u32 what, __u32 pid, __u32 ppid, __s64 code)
+{
+	struct dc_proc *r = bpf_ringbuf_reserve(&dc_events, sizeof(*r), 0);
+
+	if (!r) {
+		DC_COUNT(proc_drops);
+		return;
+	}
+	r->type = DC_REC_PROC;
+	r->what = what;
+	r->pid = pid;
+	r->ppid = ppid;
+	r->ts = bpf_ktime_get_ns();
+	r->code = code;
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	/* Process changes are rare and the writer wants them promptly. */
+	bpf_ringbuf_submit(r, 0);
+}
+
+struct dc_fork_ctx {
+	__u32 parent;
+	__u32 child;
+};
+
+static long dc_inherit_file(void *map, struct dc_filekey *k, __u64 *h, struct dc_fork_ctx *c)
+{
+	struct dc_filekey nk = *k;
+
+	if (k->tgid != c->parent)
+		return 0;
+	nk.tgid = c->child;
+	bpf_map_update_elem(map, &nk, h, BPF_NOEXIST);
+	return 0;
+}
+
+static long dc_forget_file(void *map, struct dc_filekey *k, __u64 *h, __u32 *tgid)
+{
+	if (k->tgid == *tgid)
+		bpf_map_delete_elem(map, k);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_fork")
+int dc_on_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	__u32 traced = DC_FOLLOW_TRACED;
+	struct dc_fork_ctx c;
+
+	c.parent = dc_tgid();
+	c.child = BPF_CORE_READ(child, tgid);
+	/* New threads share the tgid and are followed already. */
+	if (c.child == c.parent || !dc_traced(c.parent))
+		return 0;
+	if (!dc_cfg.follow_all)
+		bpf_map_update_elem(&dc_procs, &c.child, &traced, BPF_ANY);
+	bpf_for_each_map_elem(&dc_files, dc_inherit_file, &c, 0);
+	dc_emit_proc(DC_PROC_FORK, c.child, c.parent, 0);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exec")
+int dc_on_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u32 tgid = dc_tgid();
+	__u32 *state = bpf_map_lookup_elem(&dc_procs, &tgid);
+
+	if (state && *state == DC_FOLLOW_AT_EXEC)
+		*state = DC_FOLLOW_TRACED;
+	if (dc_traced(tgid))
+		dc_emit_proc(DC_PROC_EXEC, tgid, 0, 0);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int dc_on_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u32 tgid = dc_tgid();
+
+	/* Only the last thread of a process ends it. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (!dc_traced(tgid)) {
+		/* A command that failed to exec must not stay in the map. */
+		bpf_map_delete_elem(&dc_procs, &tgid);
+		return 0;
+	}
+	bpf_map_delete_elem(&dc_procs, &tgid);
+	bpf_for_each_map_elem(&dc_files, dc_forget_file, &tgid, 0);
+	dc_emit_proc(DC_PROC_EXIT, tgid, 0, BPF_CORE_READ(task, exit_code));
+	return 0;
+}
+
+#endif

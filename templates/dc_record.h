@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Records shared by the generated BPF programs and datacrumbs-run. Both sides
+ * include this header, so a layout change is a change of one file.
+ */
+#ifndef DC_RECORD_H
+#define DC_RECORD_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Integer arguments one call can carry besides its return value. */
+#define DC_MAX_ARGS 4
+/* Nesting depth kept per thread; deeper calls are counted, not recorded. */
+#define DC_MAX_DEPTH 32
+/* Bytes of a path copied in the kernel; longer paths are cut here. */
+#define DC_PATH_MAX 256
+#define DC_COMM_LEN 16
+
+/*
+ * File names are hashed with 64-bit FNV-1a on both sides, so a name hashed in
+ * the kernel and one hashed by the runtime agree.
+ */
+#define DC_FNV_OFFSET 0xcbf29ce484222325ULL
+#define DC_FNV_PRIME 0x100000001b3ULL
+
+enum dc_rec_type {
+	DC_REC_CALL = 1, /* one completed call: struct dc_call */
+	DC_REC_STR = 2, /* the string behind a hash: struct dc_str */
+	DC_REC_PROC = 3, /* process fork, exec or exit: struct dc_proc */
+};
+
+enum dc_proc_what {
+	DC_PROC_FORK = 1,
+	DC_PROC_EXEC = 2,
+	DC_PROC_EXIT = 3,
+};
+
+/* States of a process in the followed set. */
+enum dc_follow {
+	DC_FOLLOW_TRACED = 1,
+	/*
+	 * Started by the runtime and waiting to exec the command: the runtime's
+	 * own code in the child before exec is not part of the trace.
+	 */
+	DC_FOLLOW_AT_EXEC = 2,
+};
+
+/* What a capture class does with the return value and the captured handle. */
+enum dc_ret_role {
+	DC_RET_INT = 0, /* plain integer */
+	DC_RET_FD = 1, /* a new file descriptor for the captured path */
+};
+
+struct dc_call {
+	__u32 type;
+	__u32 probe; /* index into the object's manifest */
+	__u32 pid;
+	__u32 tid;
+	__u64 start; /* CLOCK_MONOTONIC ns */
+	__u64 end;
+	__s64 ret;
+	__u64 fhash; /* 0 when no file is known */
+	__u64 args[DC_MAX_ARGS];
+	__u32 level; /* depth on the thread's call stack, 0 = outermost */
+	__u32 pad;
+};
+
+struct dc_str {
+	__u32 type;
+	__u32 len; /* without the terminating NUL */
+	__u64 hash;
+	char s[DC_PATH_MAX];
+};
+
+struct dc_proc {
+	__u32 type;
+	__u32 what;
+	__u32 pid;
+	__u32 ppid;
+	__u64 ts;
+	__s64 code; /* exit status for DC_PROC_EXIT */
+	char comm[DC_COMM_LEN];
+};
+
+/* Per-CPU counters; the runtime sums them over CPUs. */
+struct dc_stats {
+	__u64 calls; /* completed calls that tried to emit a record */
+	__u64 drops; /* of those, records the ring buffer had no room for */
+	__u64 str_drops; /* file names lost for lack of room */
+	__u64 proc_drops; /* process records lost for lack of room */
+	__u64 unpaired; /* returns with no matching entry on the stack */
+	__u64 too_deep; /* entries beyond DC_MAX_DEPTH */
+};
+
+/*
+ * Settings the runtime writes into .rodata before load, so the verifier
+ * removes what a run does not use.
+ */
+struct dc_cfg {
+	__u32 follow_all; /* trace every process but the runtime itself */
+	__u32 self_tgid;
+	__u64 wakeup_bytes; /* wake the consumer only when this much is queued */
+};
+
+#endif
