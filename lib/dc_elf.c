@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dc_elf.h"
@@ -54,6 +55,37 @@ static void read_build_id(struct dc_elf *e)
 	}
 }
 
+/*
+ * libelf reads what it can of a cut-off file without complaint: check that
+ * every header and section the tools read lies inside the file.
+ */
+static int check_bounds(struct dc_elf *e)
+{
+	const GElf_Ehdr *h = &e->ehdr;
+	Elf_Scn *scn = NULL;
+	struct stat st;
+	size_t n;
+
+	if (fstat(e->fd, &st) < 0)
+		return dc_err(-errno, "%s: %s", e->path, strerror(errno));
+	if (h->e_phoff > (uint64_t)st.st_size ||
+	    (uint64_t)h->e_phnum * h->e_phentsize > (uint64_t)st.st_size - h->e_phoff ||
+	    h->e_shoff > (uint64_t)st.st_size ||
+	    (uint64_t)h->e_shnum * h->e_shentsize > (uint64_t)st.st_size - h->e_shoff ||
+	    elf_getshdrnum(e->elf, &n) != 0 || elf_getphdrnum(e->elf, &n) != 0)
+		return dc_err(-ENOEXEC, "%s: truncated or corrupt ELF file", e->path);
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			return dc_err(-ENOEXEC, "%s: corrupt section header", e->path);
+		if (sh.sh_type != SHT_NOBITS && (sh.sh_offset > (uint64_t)st.st_size ||
+						 sh.sh_size > (uint64_t)st.st_size - sh.sh_offset))
+			return dc_err(-ENOEXEC, "%s: truncated or corrupt ELF file", e->path);
+	}
+	return 0;
+}
+
 int dc_elf__open(const char *path, struct dc_elf **out)
 {
 	struct dc_elf *e;
@@ -98,6 +130,9 @@ int dc_elf__open(const char *path, struct dc_elf **out)
 		err = dc_err(-ENOEXEC, "%s: not an executable or shared object", path);
 		goto fail;
 	}
+	err = check_bounds(e);
+	if (err)
+		goto fail;
 	read_build_id(e);
 	*out = e;
 	return 0;

@@ -241,6 +241,7 @@ struct run {
 	int status;
 	int sigfd;
 	int stop_sig;
+	bool missing_cmd;
 };
 
 /* Drains the ring until the child exits or a signal arrives. */
@@ -332,8 +333,10 @@ static int run(struct run *r, int argc, char **argv)
 	int gate = -1, err;
 
 	err = parse_args(argc, argv, &r->o);
-	if (!err)
+	if (!err) {
 		err = find_command(r->o.cmd[0], exe, sizeof(exe));
+		r->missing_cmd = err != 0;
+	}
 	if (!err)
 		err = check_privileges();
 	if (!err && access(r->o.outdir, W_OK | X_OK))
@@ -429,6 +432,11 @@ int main(int argc, char **argv)
 		close(r.sigfd);
 	if (err) {
 		dc_report(err);
+		/* As a shell would: 127 when COMMAND is not found, 126 when not runnable. */
+		if (err == -ENOENT && r.missing_cmd)
+			return 127;
+		if (r.missing_cmd)
+			return 126;
 		return r.child > 0 || r.status ? exit_code(&r) : 1;
 	}
 	return exit_code(&r);
