@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "dc_err.h"
+#include "dc_json.h"
 #include "dc_paths.h"
 #include "hmap.h"
 #include "writer.h"
@@ -78,66 +79,6 @@ static char *put_str(char *p, const char *s)
 
 	memcpy(p, s, n);
 	return p + n;
-}
-
-/* Length of the valid UTF-8 sequence at @s, or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, cp = s[0] & 0x1f;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, cp = s[0] & 0x0f;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	/* Overlong forms, surrogates and values past U+10FFFF are not UTF-8. */
-	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-char *json_escape(char *p, const char *str, size_t n)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	size_t i = 0;
-
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t k;
-
-		if (c == '"' || c == '\\') {
-			*p++ = '\\';
-			*p++ = c;
-			i++;
-		} else if (c >= 0x20 && c < 0x7f) {
-			*p++ = c;
-			i++;
-		} else if (c >= 0x80 && (k = utf8_len(s + i, n - i))) {
-			memcpy(p, s + i, k);
-			p += k;
-			i += k;
-		} else {
-			p = put_str(p, "\\u00");
-			*p++ = hexd[c >> 4];
-			*p++ = hexd[c & 15];
-			i++;
-		}
-	}
-	return p;
 }
 
 static uint64_t fnv1a(const char *s)

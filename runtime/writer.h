@@ -44,11 +44,4 @@ int writer__close(struct writer *w, const struct dc_stats *s, struct writer_tota
 int writer__error(const struct writer *w);
 void writer__destroy(struct writer *w);
 
-/*
- * Writes @n bytes of @s to @dst as a JSON string body: escaped, with bytes
- * that are not valid UTF-8 as \u00XX. @dst needs room for 6 * @n bytes.
- * Returns the end of what was written.
- */
-char *json_escape(char *dst, const char *s, size_t n);
-
 #endif
