@@ -13,7 +13,7 @@ const char *const dim_names[NDIMS] = { "layer", "function", "file", "process", "
 /* Processes that get a timeline row; the rest are only counted. */
 #define TL_MAX_ROWS 1024
 /* Runs of callees kept per level while their caller has not come. */
-#define PEND_RUNS 8
+#define PEND_RUNS 4
 
 unsigned int qh_bucket(uint64_t v)
 {
@@ -447,8 +447,12 @@ static void nest(struct agg *a, struct thread *th, int64_t level, uint8_t layer,
 	struct open_call *up;
 	int64_t i;
 
-	if (level < 0 || level >= MAX_LEVELS)
+	if (level < 0)
 		return;
+	if (level >= MAX_LEVELS) {
+		a->t.unattributed += dur;
+		return;
+	}
 	up = level ? &th->open[level - 1] : NULL;
 	if (up && up->valid && up->s <= s && e <= up->e)
 		a->layers[up->layer].child[layer] += dur;

@@ -65,7 +65,7 @@ struct group {
 };
 
 #define MAX_LAYERS 32
-#define MAX_LEVELS 32
+#define MAX_LEVELS 12
 #define TL_BINS 400
 
 struct layer {
