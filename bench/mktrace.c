@@ -67,12 +67,14 @@ static int call(struct gen *g, int rank, const char *name, const char *cat, int6
 {
 	g->events++;
 	return line(g,
-		    "{\"id\":%" PRIu64 ",\"name\":\"%s\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%" PRId64
-		    ",\"dur\":%" PRId64 ",\"ph\":\"X\",\"args\":{\"hhash\":\"08cf3707b570dbec\",\"fhash\":"
+		    "{\"id\":%" PRIu64
+		    ",\"name\":\"%s\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%" PRId64
+		    ",\"dur\":%" PRId64
+		    ",\"ph\":\"X\",\"args\":{\"hhash\":\"08cf3707b570dbec\",\"fhash\":"
 		    "\"%016" PRIx64 "\",\"fd\":%d,\"size\":%" PRId64 ",\"offset\":%" PRId64
 		    ",\"ret\":%" PRId64 ",\"level\":%d}}\n",
-		    g->id++, name, cat, 1000 + rank, 1000 + rank, ts, dur, fhash(rank, file), 3 + file, size,
-		    off, size, level);
+		    g->id++, name, cat, 1000 + rank, 1000 + rank, ts, dur, fhash(rank, file),
+		    3 + file, size, off, size, level);
 }
 
 /* One collective write down the whole stack, innermost call first. */
@@ -84,7 +86,8 @@ static int stack_write(struct gen *g, int rank, int file, int64_t off)
 
 	err = call(g, rank, "pwrite64", "SYSCALL", t0 + 10, d3, file, 65536, off, 3);
 	err = err ? err : call(g, rank, "pwrite", "POSIX", t0 + 7, d2, file, 65536, off, 2);
-	err = err ? err : call(g, rank, "MPI_File_write_at", "MPIIO", t0 + 5, d1, file, 65536, off, 1);
+	err = err ? err :
+		    call(g, rank, "MPI_File_write_at", "MPIIO", t0 + 5, d1, file, 65536, off, 1);
 	err = err ? err : call(g, rank, "H5Dwrite", "HDF5", t0, d0, file, 65536, off, 0);
 	g->now += d0 + 20;
 	return err;
@@ -103,29 +106,36 @@ static int posix_read(struct gen *g, int rank, int file, int64_t off)
 
 static int metadata(struct gen *g)
 {
-	int r, f, err = line(g, "[\n{\"id\":%" PRIu64 ",\"name\":\"start\",\"cat\":\"dftracer\",\"pid\":1000,"
-				"\"tid\":1000,\"ts\":%" PRId64 ",\"dur\":0,\"ph\":\"M\",\"args\":{\"tool\":"
-				"\"mktrace\"}}\n"
-				"{\"id\":%" PRIu64 ",\"name\":\"HH\",\"cat\":\"dftracer\",\"pid\":1000,"
-				"\"tid\":1000,\"ph\":\"M\",\"args\":{\"name\":\"node1\",\"value\":"
-				"\"08cf3707b570dbec\"}}\n",
-			     g->id, g->now, g->id + 1);
+	int r, f,
+		err = line(g,
+			   "[\n{\"id\":%" PRIu64
+			   ",\"name\":\"start\",\"cat\":\"dftracer\",\"pid\":1000,"
+			   "\"tid\":1000,\"ts\":%" PRId64
+			   ",\"dur\":0,\"ph\":\"M\",\"args\":{\"tool\":"
+			   "\"mktrace\"}}\n"
+			   "{\"id\":%" PRIu64 ",\"name\":\"HH\",\"cat\":\"dftracer\",\"pid\":1000,"
+			   "\"tid\":1000,\"ph\":\"M\",\"args\":{\"name\":\"node1\",\"value\":"
+			   "\"08cf3707b570dbec\"}}\n",
+			   g->id, g->now, g->id + 1);
 
 	g->id += 2;
 	for (r = 0; r < g->ranks && !err; r++) {
 		err = line(g,
-			   "{\"id\":%" PRIu64 ",\"name\":\"process_name\",\"cat\":\"dftracer\",\"pid\":%d,"
+			   "{\"id\":%" PRIu64
+			   ",\"name\":\"process_name\",\"cat\":\"dftracer\",\"pid\":%d,"
 			   "\"tid\":%d,\"ph\":\"M\",\"args\":{\"name\":\"ior\"}}\n"
 			   "{\"id\":%" PRIu64 ",\"name\":\"PR\",\"cat\":\"dftracer\",\"pid\":%d,"
 			   "\"tid\":%d,\"ph\":\"M\",\"args\":{\"name\":\"rank\",\"value\":%d}}\n",
 			   g->id, 1000 + r, 1000 + r, g->id + 1, 1000 + r, 1000 + r, r);
 		g->id += 2;
 		for (f = 0; f < FILES_PER_RANK && !err; f++)
-			err = line(g,
-				   "{\"id\":%" PRIu64 ",\"name\":\"FH\",\"cat\":\"dftracer\",\"pid\":1000,"
-				   "\"tid\":1000,\"ph\":\"M\",\"args\":{\"name\":\"/scratch/job/rank%d/"
-				   "data%d.h5\",\"value\":\"%016" PRIx64 "\"}}\n",
-				   g->id++, r, f, fhash(r, f));
+			err = line(
+				g,
+				"{\"id\":%" PRIu64
+				",\"name\":\"FH\",\"cat\":\"dftracer\",\"pid\":1000,"
+				"\"tid\":1000,\"ph\":\"M\",\"args\":{\"name\":\"/scratch/job/rank%d/"
+				"data%d.h5\",\"value\":\"%016" PRIx64 "\"}}\n",
+				g->id++, r, f, fhash(r, f));
 	}
 	return err;
 }
@@ -170,8 +180,10 @@ int main(int argc, char **argv)
 	}
 	if (!err)
 		err = line(&g,
-			   "{\"id\":%" PRIu64 ",\"name\":\"end\",\"cat\":\"dftracer\",\"pid\":1000,\"tid\":1000,"
-			   "\"ts\":%" PRId64 ",\"dur\":0,\"ph\":\"M\",\"args\":{\"num_events\":%" PRIu64
+			   "{\"id\":%" PRIu64
+			   ",\"name\":\"end\",\"cat\":\"dftracer\",\"pid\":1000,\"tid\":1000,"
+			   "\"ts\":%" PRId64
+			   ",\"dur\":0,\"ph\":\"M\",\"args\":{\"num_events\":%" PRIu64
 			   ",\"dropped_events\":0}}\n]\n",
 			   g.id, g.now, g.events);
 	c = pfw_writer__close(g.w);

@@ -169,19 +169,21 @@ static int run(struct opts *o)
 		err = read_trace(&a, o->out.inputs[i]);
 	if (!err)
 		err = agg_finish(&a);
-	if (!err && (o->fmt == FMT_JSON || o->html))
-		err = out_json(&json, &a, &o->out, false);
-	if (!err && o->fmt == FMT_JSON)
-		err = write_stdout(&json);
-	else if (!err && o->fmt == FMT_CSV)
-		err = out_csv(stdout, &a, &o->out);
-	else if (!err)
-		err = out_text(stdout, &a, &o->out);
+	/* The page first: if it cannot be written, nothing is printed. */
 	if (!err && o->html) {
-		json.len = 0;
 		err = out_json(&json, &a, &o->out, true);
 		if (!err)
 			err = out_html(o->html, &json);
+		json.len = 0;
+	}
+	if (!err && o->fmt == FMT_JSON) {
+		err = out_json(&json, &a, &o->out, false);
+		if (!err)
+			err = write_stdout(&json);
+	} else if (!err && o->fmt == FMT_CSV) {
+		err = out_csv(stdout, &a, &o->out);
+	} else if (!err) {
+		err = out_text(stdout, &a, &o->out);
 	}
 	dc_buf_free(&json);
 	agg_free(&a);

@@ -88,3 +88,85 @@ def metadata(events, name):
 
 def calls(events):
     return [e for e in events if e["ph"] == "X"]
+
+
+REPORT = os.environ.get("DC_REPORT", "")
+MERGE = os.environ.get("DC_MERGE", "")
+
+
+def write_pfw(path, lines, per_member=100, opening=True, closing=True):
+    """Writes a trace: @lines (dicts or raw strings), in gzip members of
+    @per_member lines each, like the runtime's writer. Returns the byte
+    offset where each member starts."""
+    import gzip as _gzip
+    text = (["["] if opening else []) + \
+        [ln if isinstance(ln, str) else json.dumps(ln, separators=(",", ":")) for ln in lines] + \
+        (["]"] if closing else [])
+    starts = []
+    with open(path, "wb") as f:
+        for i in range(0, len(text), per_member):
+            starts.append(f.tell())
+            chunk = "".join(t + "\n" for t in text[i:i + per_member])
+            f.write(_gzip.compress(chunk.encode("utf-8"), mtime=0))
+    return starts
+
+
+def report_json(paths, *args):
+    """Runs datacrumbs-report --json on @paths; returns (document, stderr)."""
+    status, out, err = run([REPORT, "--json", *args, *paths])
+    check(status == 0, "report failed (%d): %s" % (status, err))
+    return json.loads(out), err
+
+
+def trace_workload(work, runs=1):
+    """Traces the bundled workload @runs times with posix+sys; returns the
+    trace paths and each run's unit lines (see workload.c)."""
+    need_bpf()
+    obj = generate([os.path.join(SOURCE, "configs/posix.yaml"),
+                    os.path.join(SOURCE, "configs/sys.yaml")],
+                   os.path.join(work, "posix.bpf.o"))
+    traces, units = [], []
+    for i in range(runs):
+        out = os.path.join(work, "run%d" % i)
+        os.mkdir(out)
+        status, text, err = run([RUN, "-q", "-o", out, obj, "--", WORKLOAD,
+                                 os.path.join(out, "data")])
+        check(status == 7, "workload run failed (%d): %s" % (status, err))
+        found = [os.path.join(out, n) for n in os.listdir(out) if n.endswith(".pfw.gz")]
+        check(len(found) == 1, "expected one trace in %s: %s" % (out, found))
+        traces.append(found[0])
+        units.append([json.loads(line) for line in text.splitlines()])
+    return traces, units
+
+
+def bytes_moved(args):
+    """The bytes a call moved, by the rule the report documents."""
+    ret = args.get("ret")
+    if not isinstance(ret, int) or ret <= 0:
+        return 0
+    if isinstance(args.get("size"), int):
+        return ret if ret <= args["size"] else 0
+    return ret if "iovcnt" in args else 0
+
+
+def chrome_rules(events, where):
+    """Checks the Chrome trace-event rules Perfetto applies to each event."""
+    for n, e in enumerate(events):
+        ph = e.get("ph")
+        check(isinstance(ph, str) and len(ph) == 1 and ph.isalpha(),
+              "%s: event %d: ph %r is not a letter" % (where, n, ph))
+        check(isinstance(e.get("name"), str), "%s: event %d: no name" % (where, n))
+        for k in ("pid", "tid"):
+            if k in e:
+                check(isinstance(e[k], int), "%s: event %d: %s is not an integer" % (where, n, k))
+        if ph != "M":
+            check(isinstance(e.get("ts"), (int, float)) and not isinstance(e["ts"], bool),
+                  "%s: event %d: no numeric ts: %s" % (where, n, e))
+        if ph == "X":
+            check(isinstance(e.get("dur"), (int, float)) and e["dur"] >= 0,
+                  "%s: event %d: X without a numeric dur" % (where, n))
+        if ph == "C":
+            check("id" not in e and "dur" not in e, "%s: counter %d has id or dur" % (where, n))
+            for k, v in e.get("args", {}).items():
+                check(isinstance(v, (int, float)) and not isinstance(v, bool),
+                      "%s: counter %d: arg %s is not a number" % (where, n, k))
