@@ -236,6 +236,12 @@ void agg_init(struct agg *a, bool timeline)
 
 void agg_begin_input(struct agg *a)
 {
+	struct dc_map_slot *s;
+
+	dc_map_each(&a->file_alias, s) free(s->val);
+	dc_map_free(&a->file_alias);
+	dc_map_each(&a->pid_host, s) free(s->val);
+	dc_map_free(&a->pid_host);
 	a->input_host = 0;
 	a->input_hosts_many = false;
 	a->t.inputs++;
@@ -319,6 +325,33 @@ static void set_string(struct dc_map *m, const struct pfw_val *key, const char *
 		s->val = strdup(val);
 }
 
+/*
+ * Traces from different tools or hosts may use one hash for two names: the
+ * later input's files get a key of their own, so each file stays one group.
+ */
+static void on_file_name(struct agg *a, const struct pfw_val *value, const char *name)
+{
+	const char *known;
+	char alias[64];
+	struct dc_map_slot *s;
+	int n;
+
+	if (!value || value->type != PFW_STR || !name)
+		return;
+	known = dc_map_get(&a->file_names, value->s, value->n);
+	if (!known || !strcmp(known, name)) {
+		set_string(&a->file_names, value, name);
+		return;
+	}
+	n = snprintf(alias, sizeof(alias), "%.40s~%" PRIu64, value->s, a->t.inputs);
+	s = dc_map_put(&a->file_names, alias, n);
+	if (s && !s->val)
+		s->val = strdup(name);
+	s = dc_map_put(&a->file_alias, value->s, value->n);
+	if (s && !s->val)
+		s->val = strdup(alias);
+}
+
 static struct proc_meta *meta_get(struct agg *a, uint64_t host, int64_t pid)
 {
 	int64_t key[2] = { (int64_t)host, pid };
@@ -348,7 +381,7 @@ static void on_meta(struct agg *a, const struct pfw_event *ev)
 	pfw_num(&ev->pid, &pid);
 	a->t.m_events++;
 	if (!strcmp(name, "FH")) {
-		set_string(&a->file_names, value, val);
+		on_file_name(a, value, val);
 	} else if (!strcmp(name, "HH")) {
 		uint64_t h = hash_of(value);
 
@@ -387,6 +420,33 @@ static uint64_t bytes_of(const struct pfw_event *ev)
 		return r <= sz ? r : 0;
 	/* Vectored calls have no size, only a count of buffers. */
 	return pfw_arg(ev, "iovcnt") ? r : 0;
+}
+
+/*
+ * Counters carry no host hash: in a trace of several hosts, a process's host
+ * is the one its calls named.
+ */
+static int host_of(struct agg *a, int64_t pid, uint64_t *host)
+{
+	struct dc_map_slot *s;
+	uint64_t *known;
+
+	if (!a->input_hosts_many) {
+		if (!*host)
+			*host = a->input_host;
+		return 0;
+	}
+	if (*host) {
+		s = dc_map_put(&a->pid_host, &pid, sizeof(pid));
+		if (!s || (!s->val && !(s->val = malloc(sizeof(uint64_t)))))
+			return -ENOMEM;
+		*(uint64_t *)s->val = *host;
+		return 0;
+	}
+	known = dc_map_get(&a->pid_host, &pid, sizeof(pid));
+	if (known)
+		*host = *known;
+	return 0;
 }
 
 static struct thread *thread_get(struct agg *a, uint64_t host, int64_t pid, int64_t tid)
@@ -578,10 +638,11 @@ int agg_event(struct agg *a, const struct pfw_event *ev)
 	}
 	if (ph != 'X' && ph != 'C')
 		return 0;
-	if (!host)
-		host = a->input_hosts_many ? 0 : a->input_host;
 	pfw_num(&ev->ts, &ts);
 	pfw_num(&ev->pid, &pid);
+	err = host_of(a, pid, &host);
+	if (err)
+		return err;
 	pfw_num(&ev->tid, &tid);
 	if (ph == 'X')
 		pfw_num(&ev->dur, &dur);
@@ -596,6 +657,14 @@ int agg_event(struct agg *a, const struct pfw_event *ev)
 	fn = fh && fh->type == PFW_STR && fh->n < sizeof(fkey) ? fh->n : 0;
 	if (fn)
 		memcpy(fkey, fh->s, fn);
+	if (fn && a->file_alias.n) {
+		const char *alias = dc_map_get(&a->file_alias, fh->s, fh->n);
+
+		if (alias) {
+			fn = strlen(alias);
+			memcpy(fkey, alias, fn);
+		}
+	}
 	gfile = group_get(a, DIM_FILE, fkey, fn);
 	gp = process_group(a, host, pid);
 	if (!gl || !gf || !gfile || !gp)
@@ -863,6 +932,8 @@ void agg_free(struct agg *a)
 		free(a->layers[i].name);
 	map_free_vals(&a->threads, false);
 	map_free_vals(&a->file_names, false);
+	map_free_vals(&a->file_alias, false);
+	map_free_vals(&a->pid_host, false);
 	map_free_vals(&a->host_names, false);
 	map_free_vals(&a->proc_meta, true);
 }

@@ -94,8 +94,10 @@ struct agg {
 	unsigned int nlayers;
 	struct dc_map threads; /* (hhash, pid, tid) -> struct thread */
 	struct dc_map file_names; /* fhash -> name */
+	struct dc_map file_alias; /* this input's fhash that another input uses -> its own key */
 	struct dc_map host_names; /* hhash -> name */
 	struct dc_map proc_meta; /* (hhash, pid) -> struct proc_meta */
+	struct dc_map pid_host; /* this input's pid -> the host its calls name */
 	uint64_t input_host; /* the host of the input being read, if it has one */
 	bool input_hosts_many;
 	struct totals t;
