@@ -3,7 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "dc_err.h"
+#include "dc_paths.h"
 
 const char *dc_prog = "datacrumbs";
 int dc_verbosity;
@@ -56,6 +59,25 @@ void dc_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsay("warning: ", fmt, ap);
 	va_end(ap);
+}
+
+bool dc_std_option(int c, void (*usage)(FILE *f))
+{
+	switch (c) {
+	case 'q':
+		dc_verbosity = -1;
+		return true;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	case 'V':
+		printf("%s %s\n", dc_prog, DC_VERSION);
+		exit(0);
+	case '?':
+		fprintf(stderr, "Try '%s --help'.\n", dc_prog);
+		exit(2);
+	}
+	return false;
 }
 
 void dc_info(const char *fmt, ...)

@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 /* Records the message for @code (negative errno) and returns @code. */
 int dc_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -22,6 +23,12 @@ void dc_report(int code);
 /* Prints "prog: warning: ..." unless quiet. */
 void dc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void dc_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Handles the options every tool has: -q (quiet), -h (help), -V (version)
+ * and an unknown option, which exits with status 2. Returns false for others.
+ */
+bool dc_std_option(int c, void (*usage)(FILE *f));
 
 extern const char *dc_prog;
 extern int dc_verbosity; /* -1 quiet, 0 normal, 1 verbose */

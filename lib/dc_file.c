@@ -34,6 +34,23 @@ fail:
 	return err;
 }
 
+int dc_write_all(int fd, const void *data, size_t n)
+{
+	const char *p = data;
+
+	while (n) {
+		ssize_t k = write(fd, p, n);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return k < 0 ? -errno : -EIO;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
 int dc_open_regular(const char *path, FILE **out)
 {
 	int fd = dc_open_regular_fd(path);

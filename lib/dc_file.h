@@ -10,5 +10,7 @@
  */
 int dc_open_regular_fd(const char *path);
 int dc_open_regular(const char *path, FILE **out);
+/* Writes all @n bytes, through short writes and EINTR; 0 or a negative errno. */
+int dc_write_all(int fd, const void *data, size_t n);
 
 #endif

@@ -457,23 +457,6 @@ int pfw_writer__open(struct pfw_writer **out, int fd, const char *name, size_t m
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t n)
-{
-	const char *p = data;
-
-	while (n) {
-		ssize_t k = write(fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? -errno : -EIO;
-		p += k;
-		n -= k;
-	}
-	return 0;
-}
-
 int pfw_writer__flush(struct pfw_writer *w)
 {
 	size_t n;
@@ -490,7 +473,7 @@ int pfw_writer__flush(struct pfw_writer *w)
 	if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
 		return w->err = dc_err(-EIO, "%s: compression failed", w->name);
 	n = w->zcap - w->z.avail_out;
-	err = write_all(w->fd, w->zbuf, n);
+	err = dc_write_all(w->fd, w->zbuf, n);
 	if (err) {
 		/* Cut back to the last whole member: the file stays readable. */
 		if (ftruncate(w->fd, w->good) == 0)

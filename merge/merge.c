@@ -159,18 +159,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				return err;
 			o->level = v;
 			break;
-		case 'q':
-			dc_verbosity = -1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("datacrumbs-merge %s\n", DC_VERSION);
-			exit(0);
 		default:
-			fprintf(stderr, "Try 'datacrumbs-merge --help'.\n");
-			exit(2);
+			dc_std_option(c, usage);
 		}
 	}
 	if (!o->out)

@@ -104,18 +104,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'H':
 			o->html = optarg;
 			break;
-		case 'q':
-			dc_verbosity = -1;
-			break;
-		case 'h':
-			usage(stdout);
-			exit(0);
-		case 'V':
-			printf("datacrumbs-report %s\n", DC_VERSION);
-			exit(0);
 		default:
-			fprintf(stderr, "Try 'datacrumbs-report --help'.\n");
-			exit(2);
+			dc_std_option(c, usage);
 		}
 	}
 	if (optind >= argc)

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "dc_err.h"
+#include "dc_file.h"
 #include "dc_json.h"
 #include "dc_paths.h"
 #include "hmap.h"
@@ -105,23 +106,6 @@ static uint64_t now_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static int write_all(struct writer *w, const void *data, size_t n)
-{
-	const char *p = data;
-
-	while (n) {
-		ssize_t k = write(w->fd, p, n);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return k < 0 ? -errno : -EIO;
-		p += k;
-		n -= k;
-	}
-	return 0;
-}
-
 int writer__flush(struct writer *w)
 {
 	int err;
@@ -136,7 +120,7 @@ int writer__flush(struct writer *w)
 	w->z.avail_out = w->zcap;
 	if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
 		return w->err = dc_err(-EIO, "%s: compression failed", w->o.path);
-	err = write_all(w, w->zbuf, w->zcap - w->z.avail_out);
+	err = dc_write_all(w->fd, w->zbuf, w->zcap - w->z.avail_out);
 	if (err) {
 		/* Cut back to the last whole member: the file stays readable. */
 		if (ftruncate(w->fd, w->good) == 0)
