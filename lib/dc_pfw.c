@@ -354,8 +354,12 @@ static const char *check_event(const struct pfw_event *ev)
 		return "no \"name\" string";
 	if (ev->ph.s[0] != 'M' && !pfw_num(&ev->ts, &v))
 		return "no numeric \"ts\"";
-	if (ev->ph.s[0] == 'X' && (!pfw_num(&ev->dur, &v) || v < 0))
-		return "an X event without a numeric \"dur\"";
+	/* Bounds that keep every sum of a time and a duration in range. */
+	if (ev->ts.type != PFW_NONE && pfw_num(&ev->ts, &v) &&
+	    (v > PFW_TIME_MAX || v < -PFW_TIME_MAX))
+		return "\"ts\" out of range";
+	if (ev->ph.s[0] == 'X' && (!pfw_num(&ev->dur, &v) || v < 0 || v > PFW_TIME_MAX))
+		return "an X event without a \"dur\" from 0 to 2^60";
 	if ((ev->pid.type != PFW_NONE && !pfw_num(&ev->pid, &v)) ||
 	    (ev->tid.type != PFW_NONE && !pfw_num(&ev->tid, &v)))
 		return "\"pid\" or \"tid\" is not a number";

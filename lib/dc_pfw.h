@@ -15,6 +15,8 @@
 
 /* Lines longer than this are skipped as bad, so memory stays bounded. */
 #define PFW_LINE_MAX (1u << 20)
+/* Times and durations past this many us (36,000 years) are not accepted. */
+#define PFW_TIME_MAX (1LL << 60)
 
 struct pfw_reader;
 

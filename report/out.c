@@ -307,11 +307,11 @@ static void text_histogram(FILE *f, const struct agg *a)
 			char range[48], bar[41];
 			int n = max ? (int)(40 * c[k] / max) : 0;
 
-			if (k)
+			if (k > 1)
 				snprintf(range, sizeof(range), "%" PRIu64 " -> %" PRIu64,
 					 (uint64_t)1 << (k - 1), ((uint64_t)1 << k) - 1);
 			else
-				snprintf(range, sizeof(range), "0");
+				snprintf(range, sizeof(range), "%u", k);
 			memset(bar, '*', n);
 			bar[n] = '\0';
 			fprintf(f, "%21s : %-10" PRIu64 " |%-40s|\n", range, c[k], bar);

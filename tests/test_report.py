@@ -236,6 +236,9 @@ def test_bad_lines(work):
            '{"name":"w","ph":"X","ts":1,"dur":1,"args":{"a":"\\ud800"}}',
            '{"name":"w","ph":"X","ts":1,"dur":-4}',
            '{"name":"w","ph":"X","ts":1,"dur":1,"pid":"p"}',
+           '{"name":"w","ph":"X","ts":9223372036854775000,"dur":100000}',
+           '{"name":"w","ph":"C","ts":-9223372036854775800,"args":{"count":1}}',
+           '{"name":"w","ph":"X","ts":1,"dur":1e300}',
            "[" * 100000,
            '{"name":"' + "n" * (1 << 21) + '","ph":"X","ts":1,"dur":1}']
     lines = good[:10] + bad + good[10:]
