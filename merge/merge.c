@@ -24,6 +24,7 @@
 /* Runs merged at once; more are merged in rounds. */
 #define FANIN 16
 #define MEMBER_BYTES (4u << 20)
+#define ARENA_SLACK (PFW_LINE_MAX + 256)
 
 struct opts {
 	const char *out;
@@ -428,6 +429,7 @@ static int add_event(struct merge *m, uint32_t input, const struct pfw_event *ev
 	struct item *it;
 	int64_t dur = 0;
 	char suffix[128];
+	size_t need;
 	int sn, err;
 
 	pfw_num(&ev->ts, &k.ts);
@@ -438,20 +440,21 @@ static int add_event(struct merge *m, uint32_t input, const struct pfw_event *ev
 	sn = snprintf(suffix, sizeof(suffix),
 		      "\t%u\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRIu64 "\n", k.input, k.ts,
 		      k.negdur, k.level, k.seq);
-	if (m->used + len + sn > m->o.mem || m->nitems == m->cap_items) {
-		if (m->nitems == m->cap_items && m->used + len + sn <= m->o.mem) {
-			size_t cap = m->cap_items ? 2 * m->cap_items : 4096;
+	/* The lines and their keys share the budget. */
+	need = m->used + len + sn + (m->nitems + 1) * sizeof(*it);
+	if (need > m->o.mem) {
+		err = spill(m);
+		if (err)
+			return err;
+	}
+	if (m->nitems == m->cap_items) {
+		size_t cap = m->cap_items ? 2 * m->cap_items : 4096;
 
-			it = realloc(m->items, cap * sizeof(*it));
-			if (!it)
-				return -ENOMEM;
-			m->items = it;
-			m->cap_items = cap;
-		} else {
-			err = spill(m);
-			if (err)
-				return err;
-		}
+		it = realloc(m->items, cap * sizeof(*it));
+		if (!it)
+			return -ENOMEM;
+		m->items = it;
+		m->cap_items = cap;
 	}
 	it = &m->items[m->nitems++];
 	it->k = k;
@@ -842,7 +845,8 @@ static int run(struct merge *m)
 {
 	int i, err = 0;
 
-	m->arena = malloc(m->o.mem);
+	/* Room past the budget for one more line, so a spill always makes room. */
+	m->arena = malloc(m->o.mem + ARENA_SLACK);
 	if (!m->arena)
 		return dc_err(-ENOMEM, "cannot allocate %zu MiB for sorting (try a smaller --mem)",
 			      m->o.mem >> 20);

@@ -153,6 +153,17 @@ def main():
     check_merged(os.path.join(work, "big-1.pfw.gz"), big)
     print("ok: --mem 1 output identical (%d MiB uncompressed)" % (len(outs[0]) >> 20))
 
+    # Lines of almost 1 MiB, the longest a reader takes, in a 1 MiB budget.
+    long_trace = os.path.join(work, "long.pfw.gz")
+    write_pfw(long_trace, [{"name": "w", "cat": "POSIX", "pid": 1, "tid": 1, "ts": T0 + 3 - i, "dur": 1,
+                            "ph": "X", "args": {"note": "n" * 1_000_000}} for i in range(3)])
+    o = os.path.join(work, "long-merged.pfw.gz")
+    status, text, err = run([MERGE, "--mem", "1", "-o", o, long_trace])
+    check(status == 0, "merge of long lines: " + err)
+    got = [e for e in read_trace(o) if e["ph"] == "X"]
+    check([e["ts"] for e in got] == [T0 + 1, T0 + 2, T0 + 3] and
+          all(len(e["args"]["note"]) == 1_000_000 for e in got), "long lines not merged intact")
+
     # A truncated input: its complete lines are merged, with a warning.
     cut = os.path.join(work, "cut.pfw.gz")
     with open(inputs[0], "rb") as f:
