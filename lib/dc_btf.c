@@ -135,7 +135,9 @@ static void classify(const struct btf *btf, uint32_t id, uint8_t *cls, uint32_t 
 
 	*cls = DC_AC_VOID;
 	*size = 0;
-	id = btf__resolve_type(btf, id) < 0 ? id : (uint32_t)btf__resolve_type(btf, id);
+	i = btf__resolve_type(btf, id);
+	if (i > 0)
+		id = i;
 	if (!id || !(t = btf__type_by_id(btf, id)))
 		return;
 	if (btf_is_int(t) || btf_is_enum(t) || btf_is_enum64(t)) {
@@ -197,14 +199,25 @@ static int type_string(struct btf_dump *d, struct dc_buf *b, uint32_t id)
 	return dc_buf_cstr(b);
 }
 
-int dc_kfuncs__proto(const struct dc_kfuncs *k, const struct dc_kfunc *f, struct dc_proto *out)
+static struct btf_dump *dumper(struct dc_kfuncs *k, const struct dc_kfunc *f)
+{
+	if (!k->text && !(k->text = calloc(1, sizeof(*k->text))))
+		return NULL;
+	if (!k->dumps && !(k->dumps = calloc(k->nmodules + 1, sizeof(*k->dumps))))
+		return NULL;
+	if (!k->dumps[f->module])
+		k->dumps[f->module] = btf_dump__new(btf_of(k, f), to_buf, k->text, NULL);
+	return k->dumps[f->module];
+}
+
+int dc_kfuncs__proto(struct dc_kfuncs *k, const struct dc_kfunc *f, struct dc_proto *out)
 {
 	const struct btf *btf = btf_of(k, f);
 	const struct btf_type *fn = btf__type_by_id(btf, f->id);
 	const struct btf_type *fp = fn ? btf__type_by_id(btf, fn->type) : NULL;
 	const struct btf_param *prm;
-	struct dc_buf b = { 0 };
 	struct btf_dump *d;
+	struct dc_buf *b;
 	uint32_t size;
 	uint8_t cls;
 	int i, err;
@@ -212,13 +225,14 @@ int dc_kfuncs__proto(const struct dc_kfuncs *k, const struct dc_kfunc *f, struct
 	*out = (struct dc_proto){ 0 };
 	if (!fp || !btf_is_func_proto(fp))
 		return -ENOENT;
-	d = btf_dump__new(btf, to_buf, &b, NULL);
+	d = dumper(k, f);
 	if (!d)
-		return -errno;
-	err = type_string(d, &b, fp->type);
+		return -ENOMEM;
+	b = k->text;
+	err = type_string(d, b, fp->type);
 	classify(btf, fp->type, &cls, &size);
 	if (!err)
-		err = dc_proto_set_ret(out, b.p, cls, size);
+		err = dc_proto_set_ret(out, b->p, cls, size);
 	prm = btf_params(fp);
 	for (i = 0; !err && i < btf_vlen(fp); i++) {
 		/* A last parameter of type void means "...". */
@@ -226,14 +240,12 @@ int dc_kfuncs__proto(const struct dc_kfuncs *k, const struct dc_kfunc *f, struct
 			out->variadic = true;
 			break;
 		}
-		err = type_string(d, &b, prm[i].type);
+		err = type_string(d, b, prm[i].type);
 		classify(btf, prm[i].type, &cls, &size);
 		if (!err)
-			err = dc_proto_add(out, btf__name_by_offset(btf, prm[i].name_off), b.p, cls,
-					   size);
+			err = dc_proto_add(out, btf__name_by_offset(btf, prm[i].name_off), b->p,
+					   cls, size);
 	}
-	btf_dump__free(d);
-	dc_buf_free(&b);
 	if (err)
 		dc_proto_free(out);
 	return err;
@@ -243,6 +255,12 @@ void dc_kfuncs__free(struct dc_kfuncs *k)
 {
 	size_t i;
 
+	for (i = 0; k->dumps && i <= k->nmodules; i++)
+		btf_dump__free(k->dumps[i]);
+	free(k->dumps);
+	if (k->text)
+		dc_buf_free(k->text);
+	free(k->text);
 	for (i = 0; i < k->nmodules; i++) {
 		btf__free(k->btfs[i]);
 		free(k->modules[i]);
