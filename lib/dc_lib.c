@@ -369,10 +369,12 @@ int dc_lib_resolve_how(const char *name, char *out, size_t outlen, char *how, si
 			err = resolve_pkgconfig(base, name, out, outlen, how, howlen);
 	}
 	if (err == -ENOENT)
-		return dc_err(-ENOENT,
-			      "%s: library not found (searched LD_LIBRARY_PATH, /etc/ld.so.cache, "
-			      "the default directories and pkg-config)",
-			      name);
+		return dc_err(
+			-ENOENT,
+			"%s: library not found (searched LD_LIBRARY_PATH, /etc/ld.so.cache%s)",
+			name,
+			!so[3] ? ", the default directories and pkg-config" :
+				 " and the default directories");
 	return err;
 }
 
