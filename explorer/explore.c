@@ -40,7 +40,8 @@ static void usage(FILE *f)
 		"LIBNAME is resolved like the dynamic linker does (LD_LIBRARY_PATH,\n"
 		"/etc/ld.so.cache, the default directories): libhdf5.so.103, libhdf5.so, libhdf5\n"
 		"or hdf5; a name without a version that the loader does not know is looked up\n"
-		"through pkg-config (hdf5.pc's -L directories). The resolved path is printed.\n"
+		"through pkg-config (hdf5.pc's -L directories), and last a file of that name\n"
+		"in the current directory. The resolved path is printed.\n"
 		"\n"
 		"What to list:\n"
 		"  -k, --kernel           the running kernel (system calls, tracepoints, kfuncs)\n"
@@ -50,6 +51,7 @@ static void usage(FILE *f)
 		"  -m, --match=REGEX      only names matching this POSIX extended regular\n"
 		"                         expression (repeatable: any may match). USDT probes\n"
 		"                         are named provider:name, tracepoints system:event\n"
+		"                         (syscalls:* are the syscall kind, not tracepoints)\n"
 		"  -x, --exclude=REGEX    leave out names matching it (repeatable)\n"
 		"  -n, --limit=N          at most N entries of each kind\n"
 		"\n"
@@ -68,7 +70,8 @@ static void usage(FILE *f)
 		"DATACRUMBS_DEBUG_DIRS, colon separated, default /usr/lib/debug) when the file\n"
 		"has no .symtab.\n"
 		"\n"
-		"Exit status is 0 on success and 1 on any error, printed as one line.\n");
+		"See docs/explore.md. Exit status is 0 on success, 1 on any error (printed as\n"
+		"one line), 2 for an unknown option.\n");
 }
 
 static int add_re(regex_t **v, size_t *n, const char *re)
@@ -302,8 +305,7 @@ static int load_elf(struct explore *x)
 			if (!site_selected(x, &e->sites[i]))
 				continue;
 			err = pick(x, K_FUNCTION, i, e->nsites);
-			if (err > 0)
-				x->names += e->sites[i].n;
+			x->names += e->sites[i].n;
 		}
 	}
 	if (err >= 0 && want(x, K_USDT)) {
@@ -505,6 +507,18 @@ int syscall_proto(const struct syscall *s, struct dc_proto *p)
 	if (err)
 		dc_proto_free(p);
 	return err;
+}
+
+int kfunc_proto_text(struct explore *x, const struct dc_kfunc *k, struct dc_buf *b)
+{
+	struct dc_proto p;
+	int err = dc_kfuncs__proto(&x->kfuncs, k, &p);
+
+	b->len = 0;
+	if (!err)
+		err = dc_proto_format(&p, k->name, b);
+	dc_proto_free(&p);
+	return err == -ENOENT ? 0 : err;
 }
 
 void put_safe(FILE *f, const char *s)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "dc_btf.h"
+#include "dc_buf.h"
 #include "dc_dwarf.h"
 #include "dc_elf.h"
 #include "dc_kernel.h"
@@ -64,7 +65,7 @@ struct explore {
 	size_t *sel[K_COUNT];
 	size_t nsel[K_COUNT];
 	size_t matched[K_COUNT]; /* before --limit */
-	size_t names; /* function names in the selected sites */
+	size_t names; /* function names at the matched addresses */
 	size_t tp_systems; /* systems of the matched tracepoints */
 };
 
@@ -84,6 +85,8 @@ int syscall_proto(const struct syscall *s, struct dc_proto *p);
 int tracepoint_ok(const struct explore *x, const struct dc_event *ev);
 int syscall_ok(const struct explore *x, const struct syscall *s);
 int kfunc_ok(const struct explore *x);
+/* A kernel function's prototype in @b; empty when BTF has none. */
+int kfunc_proto_text(struct explore *x, const struct dc_kfunc *k, struct dc_buf *b);
 /* Prints @s with control characters and non-ASCII bytes escaped as \xNN. */
 void put_safe(FILE *f, const char *s);
 

@@ -309,15 +309,8 @@ static int kfuncs(struct explore *x, FILE *f)
 	cell(&t, "PROTOTYPE");
 	for (i = 0; !err && i < x->nsel[K_KFUNC]; i++) {
 		const struct dc_kfunc *k = &x->kfuncs.v[x->sel[K_KFUNC][i]];
-		struct dc_proto p;
 
-		err = dc_kfuncs__proto(&x->kfuncs, k, &p);
-		b.len = 0;
-		if (!err)
-			dc_proto_format(&p, k->name, &b);
-		dc_proto_free(&p);
-		if (err == -ENOENT)
-			err = 0;
+		err = kfunc_proto_text(x, k, &b);
 		cell(&t, "%s", k->name);
 		cell(&t, "%s", dc_kfuncs__module(&x->kfuncs, k));
 		cell(&t, "%s", ok);

@@ -269,15 +269,8 @@ static int kfunc_comments(struct explore *x, FILE *f)
 		kfunc_ok(x) > 0 ? "they attach" : "they do not attach");
 	for (i = 0; !err && i < x->nsel[K_KFUNC]; i++) {
 		const struct dc_kfunc *k = &x->kfuncs.v[x->sel[K_KFUNC][i]];
-		struct dc_proto p;
 
-		err = dc_kfuncs__proto(&x->kfuncs, k, &p);
-		b.len = 0;
-		if (!err)
-			dc_proto_format(&p, k->name, &b);
-		dc_proto_free(&p);
-		if (err == -ENOENT)
-			err = 0;
+		err = kfunc_proto_text(x, k, &b);
 		fprintf(f, "#   ");
 		put_safe(f, b.len ? b.p : k->name);
 		fputc('\n', f);
