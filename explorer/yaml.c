@@ -311,7 +311,9 @@ int print_yaml(struct explore *x, FILE *f)
 	if (!err && want(x, K_KFUNC) && x->nsel[K_KFUNC])
 		err = kfunc_comments(x, f);
 	if (!err && !nfuncs && !nsys)
-		err = dc_err(-ENOENT, "nothing to put in a config: no function or system call "
-				      "selected that datacrumbs-generate could probe");
+		err = dc_err(-ENOENT,
+			     "nothing to put in a config: no function or system call selected that "
+			     "datacrumbs-generate can probe (it has no kinds for USDT probes, "
+			     "tracepoints or kernel functions yet; --json lists them)");
 	return err;
 }
