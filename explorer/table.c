@@ -291,7 +291,7 @@ static int tracepoints(struct explore *x, FILE *f)
 	dc_buf_free(&b);
 	err = tab_print(&t, f);
 	shown(f, x, K_TRACEPOINT, "tracepoints");
-	fprintf(f, " (%zu systems)\n", x->tp_systems);
+	fprintf(f, " (%zu system%s)\n", x->tp_systems, x->tp_systems == 1 ? "" : "s");
 	return err;
 }
 

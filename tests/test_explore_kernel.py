@@ -84,7 +84,7 @@ def test_tracepoints(tfs):
         check(fork["id"] == int(f.read()), "id of sched_process_fork")
     out = explore(["-t", "tracepoint", "-m", "^sched:sched_process_(fork|exec)$"])
     rows = [line for line in out.splitlines() if line.startswith("sched:")]
-    check(len(rows) == 2 and out.rstrip().endswith("# 2 tracepoints (1 systems)"),
+    check(len(rows) == 2 and out.rstrip().endswith("# 2 tracepoints (1 system)"),
           "table:\n" + out)
     return doc
 
