@@ -197,8 +197,9 @@ static bool search_path_list(struct want *w, const char *list)
 	return found;
 }
 
+/* Where each step looks, as "how" names it. */
 static int resolve_one(const char *exact, const char *stem, const char *name, char *out,
-		       size_t outlen)
+		       size_t outlen, char *how, size_t howlen)
 {
 	static const char *const dirs[] = {
 		"/lib/" MULTIARCH, "/usr/lib/" MULTIARCH, "/lib64", "/usr/lib64", "/lib",
@@ -207,29 +208,143 @@ static int resolve_one(const char *exact, const char *stem, const char *name, ch
 	struct want w = { .exact = exact, .stem = stem };
 	size_t i;
 
-	if (search_path_list(&w, getenv("LD_LIBRARY_PATH")))
+	if (search_path_list(&w, getenv("LD_LIBRARY_PATH"))) {
+		snprintf(how, howlen, "LD_LIBRARY_PATH");
 		return finish(&w, name, out, outlen);
-	if (search_cache(&w))
+	}
+	if (search_cache(&w)) {
+		snprintf(how, howlen, "/etc/ld.so.cache");
 		return finish(&w, name, out, outlen);
+	}
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (search_dir(&w, dirs[i]))
+		if (search_dir(&w, dirs[i])) {
+			snprintf(how, howlen, "default directory %s", dirs[i]);
 			return finish(&w, name, out, outlen);
+		}
 	return -ENOENT;
 }
 
-int dc_lib_resolve(const char *name, char *out, size_t outlen)
+/*
+ * A development name ("hdf5", "libhdf5.so") the loader does not know may
+ * still be what `cc $(pkg-config --libs hdf5)` links: Debian keeps serial
+ * HDF5's libhdf5.so in .../hdf5/serial/, named by hdf5.pc. Reads NAME.pc
+ * from the pkg-config search path and looks for libNAME.so in its -L
+ * directories.
+ */
+static const char *pc_dirs(void)
 {
-	char exact[NAME_MAX + 1];
+	return "/usr/local/lib/" MULTIARCH "/pkgconfig:/usr/local/lib/pkgconfig:"
+	       "/usr/local/share/pkgconfig:/usr/lib/" MULTIARCH "/pkgconfig:"
+	       "/usr/lib/pkgconfig:/usr/share/pkgconfig";
+}
+
+struct pcvar {
+	char name[64];
+	char value[PATH_MAX];
+};
+
+/* Expands ${var} in @in with the variables defined so far. */
+static void pc_expand(const char *in, const struct pcvar *vars, size_t nvars, char *out, size_t len)
+{
+	size_t o = 0, i;
+
+	while (*in && o + 1 < len) {
+		const char *close = in[0] == '$' && in[1] == '{' ? strchr(in, '}') : NULL;
+
+		if (!close) {
+			out[o++] = *in++;
+			continue;
+		}
+		for (i = 0; i < nvars; i++)
+			if (strlen(vars[i].name) == (size_t)(close - in - 2) &&
+			    !strncmp(vars[i].name, in + 2, close - in - 2))
+				break;
+		if (i < nvars)
+			o += snprintf(out + o, len - o, "%s", vars[i].value);
+		in = close + 1;
+	}
+	out[o < len ? o : len - 1] = '\0';
+}
+
+/* Looks for @file in the -L directories of @pc's Libs line. */
+static bool pc_search(const char *pc, const char *file, char *found, size_t len)
+{
+	struct pcvar vars[16];
+	size_t nvars = 0;
+	char line[1024], exp[2048];
+	bool ok = false;
+	FILE *f = fopen(pc, "re");
+
+	if (!f)
+		return false;
+	while (!ok && fgets(line, sizeof(line), f)) {
+		char *eq = strchr(line, '='), *colon = strchr(line, ':'), *tok, *save = NULL;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (eq && (!colon || eq < colon) && nvars < 16 && eq - line < 64) {
+			snprintf(vars[nvars].name, sizeof(vars[nvars].name), "%.*s",
+				 (int)(eq - line), line);
+			pc_expand(eq + 1, vars, nvars, vars[nvars].value,
+				  sizeof(vars[nvars].value));
+			nvars++;
+			continue;
+		}
+		if (strncmp(line, "Libs:", 5))
+			continue;
+		pc_expand(line + 5, vars, nvars, exp, sizeof(exp));
+		for (tok = strtok_r(exp, " \t", &save); tok && !ok;
+		     tok = strtok_r(NULL, " \t", &save))
+			if (!strncmp(tok, "-L", 2) && tok[2] &&
+			    (size_t)snprintf(found, len, "%s/%s", tok + 2, file) < len)
+				ok = regular(found);
+	}
+	fclose(f);
+	return ok;
+}
+
+static int resolve_pkgconfig(const char *base, const char *name, char *out, size_t outlen,
+			     char *how, size_t howlen)
+{
+	const char *env = getenv("PKG_CONFIG_PATH"),
+		   *lists[2] = { env, getenv("PKG_CONFIG_LIBDIR") };
+	char pc[PATH_MAX], file[NAME_MAX + 1];
+	struct want w = { 0 };
+	size_t i;
+
+	if (!lists[1])
+		lists[1] = pc_dirs();
+	snprintf(file, sizeof(file), "lib%s.so", base);
+	for (i = 0; i < 2; i++) {
+		const char *p = lists[i];
+		size_t n;
+
+		for (; p && *p; p += n + (p[n] == ':')) {
+			n = strcspn(p, ":");
+			if (!n || (size_t)snprintf(pc, sizeof(pc), "%.*s/%s.pc", (int)n, p, base) >=
+					  sizeof(pc))
+				continue;
+			if (regular(pc) && pc_search(pc, file, w.best, sizeof(w.best))) {
+				snprintf(how, howlen, "pkg-config %s.pc in %.*s", base, (int)n, p);
+				return finish(&w, name, out, outlen);
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+int dc_lib_resolve_how(const char *name, char *out, size_t outlen, char *how, size_t howlen)
+{
+	char exact[NAME_MAX + 1], base[NAME_MAX + 1];
+	struct want w = { .exact = name };
 	const char *so;
 	int err;
 
 	if (!*name)
 		return dc_err(-EINVAL, "empty library name");
 	if (strchr(name, '/')) {
-		struct want w = { .exact = name };
-
 		if (!realpath(name, w.best))
 			return dc_err(-errno, "%s: %s", name, strerror(errno));
+		snprintf(how, howlen, "path");
 		return finish(&w, name, out, outlen);
 	}
 	if (strlen(name) + 7 > NAME_MAX)
@@ -237,16 +352,35 @@ int dc_lib_resolve(const char *name, char *out, size_t outlen)
 	so = strstr(name, ".so");
 	if (so && (so[3] == '\0' || so[3] == '.')) {
 		/* "libfoo.so" is often only in -dev packages: accept libfoo.so.N. */
-		err = resolve_one(name, so[3] ? NULL : name, name, out, outlen);
+		err = resolve_one(name, so[3] ? NULL : name, name, out, outlen, how, howlen);
 	} else {
 		snprintf(exact, sizeof(exact), "%s%s.so", strncmp(name, "lib", 3) ? "lib" : "",
 			 name);
-		err = resolve_one(exact, exact, name, out, outlen);
+		err = resolve_one(exact, exact, name, out, outlen, how, howlen);
+		so = exact + strlen(exact) - 3;
+	}
+	/* Versioned sonames are the loader's alone; development names may be pkg-config's. */
+	if (err == -ENOENT && !so[3]) {
+		const char *b = strncmp(name, "lib", 3) ? name : name + 3;
+
+		snprintf(base, sizeof(base), "%s", b);
+		base[strcspn(base, ".")] = '\0';
+		if (*base)
+			err = resolve_pkgconfig(base, name, out, outlen, how, howlen);
 	}
 	if (err == -ENOENT)
-		return dc_err(-ENOENT,
-			      "%s: library not found (searched LD_LIBRARY_PATH, "
-			      "/etc/ld.so.cache and the default directories)",
-			      name);
+		return dc_err(
+			-ENOENT,
+			"%s: library not found (searched LD_LIBRARY_PATH, /etc/ld.so.cache%s)",
+			name,
+			!so[3] ? ", the default directories and pkg-config" :
+				 " and the default directories");
 	return err;
+}
+
+int dc_lib_resolve(const char *name, char *out, size_t outlen)
+{
+	char how[PATH_MAX + 64];
+
+	return dc_lib_resolve_how(name, out, outlen, how, sizeof(how));
 }

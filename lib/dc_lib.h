@@ -12,5 +12,12 @@
  * bare name also matches the highest "libNAME.so.N" present.
  */
 int dc_lib_resolve(const char *name, char *out, size_t outlen);
+/*
+ * The same, and says in @how which step found it ("/etc/ld.so.cache",
+ * "pkg-config hdf5.pc in DIR", ...). After the loader's places, a name
+ * without a version ("hdf5", "libhdf5.so") is looked up through pkg-config
+ * (NAME.pc's -L directories).
+ */
+int dc_lib_resolve_how(const char *name, char *out, size_t outlen, char *how, size_t howlen);
 
 #endif

@@ -70,3 +70,32 @@ static int (*dct_pick(void))(void)
 }
 
 EXPORT int dct_ifunc(void) __attribute__((ifunc("dct_pick")));
+
+/*
+ * Prototypes whose argument registers the explorer must get right: a
+ * double goes to a vector register, a struct by value moves what follows,
+ * and only six arguments travel in registers.
+ */
+struct dct_triple {
+	long a, b, c;
+};
+
+EXPORT double dct_scale(double factor, int fd, long n)
+{
+	return factor * (double)(fd + n);
+}
+
+EXPORT long dct_bytriple(int fd, struct dct_triple t, int after)
+{
+	return fd + t.a + t.b + t.c + after;
+}
+
+EXPORT int dct_many(int a, int b, int c, int d, int e, int f, int g)
+{
+	return a + b + c + d + e + f + g;
+}
+
+EXPORT int dct_pathname(const char *pathname, const char *mode, unsigned int flags)
+{
+	return pathname && mode ? (int)flags : -1;
+}
