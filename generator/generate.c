@@ -21,6 +21,8 @@ struct opts {
 	bool emit_c_default;
 	bool check;
 	bool list;
+	bool verify;
+	bool no_cache;
 };
 
 static void usage(FILE *f)
@@ -38,13 +40,40 @@ static void usage(FILE *f)
 		"      --check          validate the configs and resolve every probe,\n"
 		"                       but write nothing\n"
 		"      --list           print the resolved probes, one per line\n"
+		"      --verify         load the object into the kernel once, so its verifier\n"
+		"                       checks every program (needs root); nothing attaches\n"
+		"      --no-cache       compile even if an identical object is cached\n"
+		"      --catalog        print the built-in argument captures and exit\n"
 		"  -q, --quiet          print only errors\n"
 		"  -v, --verbose        say more about each step\n"
 		"  -h, --help           show this help and exit\n"
 		"  -V, --version        show the version and exit\n"
 		"\n"
-		"Environment: DATACRUMBS_DATADIR (templates and configs), DATACRUMBS_CLANG.\n"
+		"Compiled objects are cached by content in $XDG_CACHE_HOME/datacrumbs (or\n"
+		"~/.cache/datacrumbs), so generating an unchanged config again skips clang.\n"
+		"\n"
+		"Environment: DATACRUMBS_DATADIR (templates and configs), DATACRUMBS_CLANG,\n"
+		"DATACRUMBS_STRIP (llvm-strip, to drop DWARF; BTF stays).\n"
 		"Exit status is 0 on success and 1 on any error, which is printed as one line.\n");
+}
+
+/* One line per name: name, where it applies, what is captured. */
+static void print_catalog(const char *names, bool user, bool sys, const char *spec, void *arg)
+{
+	const char *p = names;
+
+	(void)arg;
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		printf("%-28.*s %-12s %s\n", (int)n, p,
+		       user && sys ? "user,syscall" :
+		       user	   ? "user" :
+				     "syscall",
+		       spec);
+		p += n;
+		p += strspn(p, " ");
+	}
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -53,6 +82,9 @@ static int parse_args(int argc, char **argv, struct opts *o)
 					       { "emit-c", optional_argument, NULL, 'C' },
 					       { "check", no_argument, NULL, 'k' },
 					       { "list", no_argument, NULL, 'l' },
+					       { "verify", no_argument, NULL, 'y' },
+					       { "no-cache", no_argument, NULL, 'N' },
+					       { "catalog", no_argument, NULL, 'K' },
 					       { "quiet", no_argument, NULL, 'q' },
 					       { "verbose", no_argument, NULL, 'v' },
 					       { "help", no_argument, NULL, 'h' },
@@ -75,6 +107,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'l':
 			o->list = true;
 			break;
+		case 'y':
+			o->verify = true;
+			break;
+		case 'N':
+			o->no_cache = true;
+			break;
+		case 'K':
+			dc_catalog_foreach(print_catalog, NULL);
+			exit(0);
 		case 'q':
 			dc_verbosity = -1;
 			break;
@@ -105,13 +146,19 @@ static void list_probes(const struct gen *g)
 		const struct dc_mprobe *p = &g->man.probes[i];
 		unsigned int j;
 
-		printf("%-6u %-8s %-10s %-32s ", p->id, p->kind == 'u' ? "uprobe" : "syscall",
+		printf("%-6u %-10s %-10s %-10s %-32s ", p->id, dc_mkind_name(p->kind), p->module,
 		       p->cat, p->name);
 		if (p->kind == 'u')
 			printf("%s+0x%llx", g->man.targets[p->target].path,
 			       (unsigned long long)p->offset);
-		else
+		else if (p->kind == 's')
 			printf("syscalls:sys_enter_%s", p->sys);
+		else if (p->kind == 'd')
+			printf("%s:%s", g->man.targets[p->target].path, p->point);
+		else
+			printf("%s", p->point ? p->point : "(custom hook)");
+		if (p->exit_point)
+			printf(" -> %s", p->exit_point);
 		for (j = 0; j < p->nfields; j++)
 			printf("%s%s", j ? "," : " [", p->field[j]);
 		printf("%s\n", p->nfields ? "]" : "");
@@ -134,31 +181,46 @@ static int write_file(const char *path, const struct dc_buf *b)
 	return err;
 }
 
-/* Compiles into a temporary next to @out and renames, so @out is whole or absent. */
-static int build_object(const struct gen *g, const struct gen_dirs *d, const struct dc_buf *c,
-			const char *out, const char *keep_c)
+/*
+ * Compiles @c (or takes the cached object for it) into a temporary next to
+ * @out, adds the manifest and renames, so @out is whole or absent.
+ */
+static int build_object(struct gen *g, const struct gen_dirs *d, const struct dc_buf *c,
+			const char *out, const struct opts *o)
 {
 	char tmpdir[] = "/tmp/datacrumbs-gen-XXXXXX", cpath[sizeof(tmpdir) + 16];
-	char tmpobj[PATH_MAX + 16];
+	char tmpobj[PATH_MAX + 16], key[65];
 	struct dc_buf man = { 0 };
+	bool cached = false, made_dir = false;
 	int fd, err;
 
 	if (snprintf(tmpobj, sizeof(tmpobj), "%s.XXXXXX", out) >= (int)sizeof(tmpobj))
 		return dc_err(-ENAMETOOLONG, "%s: name too long", out);
-	if (!keep_c && !mkdtemp(tmpdir))
-		return dc_err(-errno, "cannot make a temporary directory: %s", strerror(errno));
-	if (!keep_c)
-		snprintf(cpath, sizeof(cpath), "%s/gen.bpf.c", tmpdir);
-	err = write_file(keep_c ? keep_c : cpath, c);
-	if (err)
-		goto out;
 	fd = mkstemp(tmpobj);
-	if (fd < 0) {
-		err = dc_err(-errno, "%s: %s", out, strerror(errno));
-		goto out;
-	}
+	if (fd < 0)
+		return dc_err(-errno, "%s: %s", out, strerror(errno));
 	close(fd);
-	err = gen__compile(d, keep_c ? keep_c : cpath, tmpobj);
+	err = o->emit_c ? write_file(o->emit_c, c) : 0;
+	if (!err && !o->no_cache && !gen__cache_key(d, c, key))
+		cached = gen__cache_get(key, tmpobj) == 0;
+	if (!err && !cached && !o->emit_c) {
+		made_dir = mkdtemp(tmpdir) != NULL;
+		if (!made_dir)
+			err = dc_err(-errno, "cannot make a temporary directory: %s",
+				     strerror(errno));
+		snprintf(cpath, sizeof(cpath), "%s/gen.bpf.c", tmpdir);
+		if (!err)
+			err = write_file(cpath, c);
+	}
+	if (!err && !cached) {
+		err = gen__compile(g, d, o->emit_c ? o->emit_c : cpath, tmpobj);
+		if (!err)
+			err = gen__strip(tmpobj);
+		if (!err && !o->no_cache)
+			gen__cache_put(key, tmpobj);
+	}
+	if (!err)
+		err = gen__hooks(g, tmpobj);
 	if (!err)
 		err = dc_manifest__encode(&g->man, &man);
 	if (!err)
@@ -170,8 +232,7 @@ static int build_object(const struct gen *g, const struct gen_dirs *d, const str
 	if (err)
 		unlink(tmpobj);
 	dc_buf_free(&man);
-out:
-	if (!keep_c) {
+	if (made_dir) {
 		unlink(cpath);
 		rmdir(tmpdir);
 	}
@@ -218,11 +279,14 @@ static int run(int argc, char **argv)
 	}
 	if (err)
 		goto out;
+	if (g.skipped_names)
+		dc_warn("%zu symbols left out: their names cannot be probe names (first: '%s')",
+			g.skipped_names, g.first_skipped);
 	if (o.list)
 		list_probes(&g);
 	if (o.check) {
 		if (dc_verbosity >= 0)
-			printf("%s: ok, %zu probes in %zu program pairs\n", g.man.config,
+			printf("%s: ok, %zu probes in %zu capture classes\n", g.man.config,
 			       g.man.nprobes, g.nclasses);
 		goto out;
 	}
@@ -239,10 +303,12 @@ static int run(int argc, char **argv)
 	}
 	err = gen__render(&g, &d, &c);
 	if (!err)
-		err = build_object(&g, &d, &c, o.output, o.emit_c);
+		err = build_object(&g, &d, &c, o.output, &o);
 	if (!err && dc_verbosity >= 0)
-		printf("wrote %s: %zu probes, %zu program pairs\n", o.output, g.man.nprobes,
+		printf("wrote %s: %zu probes, %zu capture classes\n", o.output, g.man.nprobes,
 		       g.nclasses);
+	if (!err && o.verify)
+		err = gen__verify(&g, o.output);
 out:
 	dc_buf_free(&c);
 	gen__free(&g);

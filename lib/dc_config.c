@@ -17,11 +17,6 @@ struct ctx {
 	yaml_document_t doc;
 };
 
-const char *dc_kind_name(enum dc_kind k)
-{
-	return k == DC_KIND_SYSCALL ? "syscall" : "uprobe";
-}
-
 int dc_config__err(const struct dc_config *c, struct dc_loc loc, int code, const char *fmt, ...)
 {
 	char msg[768];
@@ -109,21 +104,6 @@ static int dup_scalar(struct ctx *x, yaml_node_t *n, const char *what, char **ou
 	free(*out);
 	*out = strdup(s);
 	return *out ? 0 : -ENOMEM;
-}
-
-static int int_scalar(struct ctx *x, yaml_node_t *n, const char *what, long lo, long hi, long *v)
-{
-	const char *s = NULL;
-	char *end;
-	int err = scalar(x, n, what, &s);
-
-	if (err)
-		return err;
-	errno = 0;
-	*v = strtol(s, &end, 10);
-	if (!*s || *end || errno || *v < lo || *v > hi)
-		return node_err(x, n, "%s must be an integer from %ld to %ld", what, lo, hi);
-	return 0;
 }
 
 static int bool_scalar(struct ctx *x, yaml_node_t *n, const char *what, bool *v)
@@ -232,71 +212,402 @@ static int patterns(struct ctx *x, yaml_node_t *v, const char *what, struct dc_p
 	return 0;
 }
 
-static int arg_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t *v, void *obj)
+/* A hook file named relative to the config is found next to it. */
+static int source_value(struct ctx *x, yaml_node_t *v, struct dc_group *g)
 {
-	struct dc_fnspec *f = obj;
-	long arg;
-	int err;
+	const char *s, *slash;
+	int err, n;
 
-	err = int_scalar(x, v, "an argument index", 0, DC_ARG_MAX - 1, &arg);
+	g->source_loc = loc_of(v);
+	err = scalar(x, v, "source", &s);
 	if (err)
 		return err;
-	err = dc_capture_add(&f->cap, key, (int)arg);
-	if (err)
-		return node_err(x, k, "%s", dc_errmsg(err));
+	if (!*s)
+		return node_err(x, v, "source must name the hook's BPF C file");
+	slash = strrchr(x->cfg->path, '/');
+	free(g->source);
+	if (*s == '/' || !slash)
+		n = asprintf(&g->source, "%s", s);
+	else
+		n = asprintf(&g->source, "%.*s/%s", (int)(slash - x->cfg->path), x->cfg->path, s);
+	if (n < 0) {
+		g->source = NULL;
+		return -ENOMEM;
+	}
+	if (n >= PATH_MAX)
+		return node_err(x, v, "source path is too long");
 	return 0;
 }
 
-/* Any key is a field name; dc_capture_add() validates it. */
-static int each_arg(struct ctx *x, yaml_node_t *map, struct dc_fnspec *f)
+/* What each kind accepts. */
+enum { REF_INDEX = 1, REF_DEREF = 2, REF_NAME = 4, REF_CHAIN = 8 };
+
+struct kind_rules {
+	const char *name;
+	const char *what; /* what a functions entry names */
+	unsigned int refs; /* forms of argument sources */
+	int max_index;
+	bool binary, source, match, pairs, out, closes;
+	int ret; /* 0: no ret, 1: int/long/fd, 2: any handle too */
+};
+
+static const struct kind_rules rules[DC_KIND_COUNT] = {
+	[DC_KIND_UPROBE] = { "uprobe", "function", REF_INDEX | REF_DEREF, DC_ARG_MAX, true, false,
+			     true, false, true, true, 2 },
+	[DC_KIND_SYSCALL] = { "syscall", "system call", REF_INDEX, DC_ARG_MAX, false, false, true,
+			      false, false, true, 1 },
+	[DC_KIND_TRACEPOINT] = { "tracepoint", "tracepoint", REF_NAME, 0, false, false, true, true,
+				 false, true, 1 },
+	[DC_KIND_KPROBE] = { "kprobe", "kernel function", REF_INDEX | REF_NAME | REF_CHAIN,
+			     DC_ARG_MAX, false, false, true, false, false, true, 1 },
+	[DC_KIND_FENTRY] = { "fentry", "kernel function", REF_INDEX | REF_NAME | REF_CHAIN,
+			     DC_ARG_MAX, false, false, true, false, false, true, 1 },
+	[DC_KIND_USDT] = { "usdt", "USDT probe", REF_INDEX, DC_USDT_ARG_MAX, true, false, true,
+			   true, false, false, 0 },
+	[DC_KIND_CUSTOM] = { "custom", "event", 0, 0, false, true, false, false, false, false, 0 },
+};
+
+const char *dc_kind_name(enum dc_kind k)
 {
+	return k < DC_KIND_COUNT ? rules[k].name : "?";
+}
+
+bool dc_pair_name_ok(const char *s)
+{
+	const char *colon = strchr(s, ':');
+	char left[128];
+
+	if (!colon || (size_t)(colon - s) >= sizeof(left))
+		return false;
+	snprintf(left, sizeof(left), "%.*s", (int)(colon - s), s);
+	return dc_ident_ok(left) && dc_ident_ok(colon + 1);
+}
+
+static bool all_digits(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0 && n < 4;
+}
+
+/* X->a.b->c: X an index or a name, members C identifiers (dotted inside a struct). */
+static bool chain_ok(const char *s)
+{
+	const char *arrow = strstr(s, "->"), *p;
+	char part[128];
+
+	if (!arrow || (size_t)(arrow - s) >= sizeof(part))
+		return false;
+	snprintf(part, sizeof(part), "%.*s", (int)(arrow - s), s);
+	if (!all_digits(part, strlen(part)) && !dc_ident_ok(part))
+		return false;
+	for (p = arrow + 2;;) {
+		size_t n = strcspn(p, ".-");
+
+		if (n >= sizeof(part))
+			return false;
+		snprintf(part, sizeof(part), "%.*s", (int)n, p);
+		if (!dc_ident_ok(part))
+			return false;
+		p += n;
+		if (!*p)
+			return strlen(s) < DC_CORE_MAX;
+		if (*p == '.')
+			p++;
+		else if (!strncmp(p, "->", 2))
+			p += 2;
+		else
+			return false;
+	}
+}
+
+/* Checks the form of @ref against what @k accepts; the generator resolves it. */
+static int ref_check(struct ctx *x, yaml_node_t *v, const struct kind_rules *k, const char *ref)
+{
+	size_t n = strlen(ref);
+
+	if ((k->refs & REF_INDEX) && all_digits(ref, n)) {
+		if (atoi(ref) >= k->max_index)
+			return node_err(x, v, "an argument index must be an integer from 0 to %d",
+					k->max_index - 1);
+		return 0;
+	}
+	if ((k->refs & REF_DEREF) && ref[0] == '*' && all_digits(ref + 1, n - 1)) {
+		if (atoi(ref + 1) >= k->max_index)
+			return node_err(x, v, "an argument index must be an integer from 0 to %d",
+					k->max_index - 1);
+		return 0;
+	}
+	if ((k->refs & REF_NAME) && dc_ident_ok(ref))
+		return 0;
+	if ((k->refs & REF_CHAIN) && chain_ok(ref))
+		return 0;
+	if (k->refs == REF_NAME)
+		return node_err(x, v, "'%.64s' is not a tracepoint field name", ref);
+	if (k->refs & REF_CHAIN)
+		return node_err(x, v,
+				"'%.64s' is not an argument: give an index (0-%d), a parameter "
+				"name, or a path like file->f_inode->i_ino",
+				ref, k->max_index - 1);
+	if (k->refs & REF_DEREF)
+		return node_err(x, v,
+				"an argument must be an index from 0 to %d, or *N for the value "
+				"argument N points to",
+				k->max_index - 1);
+	return node_err(x, v, "an argument index must be an integer from 0 to %d",
+			k->max_index - 1);
+}
+
+static int add_arg(struct ctx *x, struct dc_fnspec *f, yaml_node_t *k, const char *name,
+		   const char *ref)
+{
+	struct dc_argspec *a;
+	size_t i;
+
+	if (!dc_field_name_ok(name))
+		return node_err(x, k,
+				"bad field name '%.64s' (lower case letters, digits and _; not "
+				"ret, level, fhash or hhash)",
+				name);
+	for (i = 0; i < f->nargs; i++)
+		if (!strcmp(f->args[i].name, name))
+			return node_err(x, k, "field '%s' given twice", name);
+	a = realloc(f->args, (f->nargs + 1) * sizeof(*a));
+	if (!a)
+		return -ENOMEM;
+	f->args = a;
+	a = &a[f->nargs];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->name, sizeof(a->name), "%s", name);
+	a->loc = loc_of(k);
+	if (ref && !(a->ref = strdup(ref)))
+		return -ENOMEM;
+	f->nargs++;
+	return 0;
+}
+
+/* args: a mapping of field names to sources, or for custom events a list of names. */
+static int each_arg(struct ctx *x, yaml_node_t *map, enum dc_kind kind, struct dc_fnspec *f)
+{
+	const struct kind_rules *k = &rules[kind];
 	yaml_node_pair_t *p;
+	yaml_node_item_t *it;
+	const char *name, *ref;
+	int err;
 
+	if (kind == DC_KIND_CUSTOM) {
+		if (map->type != YAML_SEQUENCE_NODE)
+			return node_err(x, map,
+					"args of a custom event must be a list of field "
+					"names, in the order of the hook's args[]");
+		for (it = map->data.sequence.items.start; it < map->data.sequence.items.top; it++) {
+			yaml_node_t *e = node(x, *it);
+
+			if (!e)
+				return node_err(x, map, "malformed args");
+			err = scalar(x, e, "a field name", &name);
+			if (!err && f->nargs == DC_MAX_ARGS)
+				err = node_err(x, e, "at most %d fields per event", DC_MAX_ARGS);
+			if (!err && !strcmp(name, "path"))
+				err = node_err(x, e,
+					       "a hook hashes its paths itself (dc_cap_path): "
+					       "'path' cannot be a field");
+			if (!err)
+				err = add_arg(x, f, e, name, NULL);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
 	if (map->type != YAML_MAPPING_NODE)
-		return node_err(x, map, "args must map field names to argument indexes");
+		return node_err(x, map, "args must map field names to arguments");
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
-		const char *name;
-		int err;
+		yaml_node_t *kn = node(x, p->key), *v = node(x, p->value);
 
-		if (!k || !v)
+		if (!kn || !v)
 			return node_err(x, map, "malformed args");
-		err = scalar(x, k, "a field name", &name);
+		err = scalar(x, kn, "a field name", &name);
 		if (!err)
-			err = arg_key(x, name, k, v, f);
+			err = scalar(x, v,
+				     k->refs == REF_NAME ? "a tracepoint field" : "an argument",
+				     &ref);
+		if (!err)
+			err = ref_check(x, v, k, ref);
+		if (!err)
+			err = add_arg(x, f, kn, name, ref);
 		if (err)
 			return err;
+		f->args[f->nargs - 1].loc = loc_of(v);
 	}
 	return 0;
 }
 
-static int fn_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t *v, void *obj)
+static int ret_value(struct ctx *x, yaml_node_t *v, enum dc_kind kind, struct dc_fnspec *f)
 {
-	struct dc_fnspec *f = obj;
 	const char *s;
-	int err;
+	int err = scalar(x, v, "ret", &s);
 
-	(void)k;
-	if (!strcmp(key, "name"))
-		return dup_scalar(x, v, "name", &f->name);
-	f->has_capture = true;
-	if (!strcmp(key, "args"))
-		return each_arg(x, v, f);
-	if (!strcmp(key, "closes"))
-		return bool_scalar(x, v, "closes", &f->cap.closes);
-	err = scalar(x, v, "ret", &s);
 	if (err)
 		return err;
-	f->cap.ret = !strcmp(s, "fd") ? DC_RET_FD : DC_RET_INT;
-	f->cap.ret_i32 = strcmp(s, "long") != 0;
-	if (strcmp(s, "fd") && strcmp(s, "int") && strcmp(s, "long"))
-		return node_err(x, v, "ret must be int, long or fd");
+	f->has_ret = true;
+	f->ret_loc = loc_of(v);
+	f->ret_ns = dc_handle_ns(s);
+	f->ret_i32 = strcmp(s, "long") && (f->ret_ns < 0 || f->ret_ns == DC_NS_FD);
+	if (rules[kind].ret == 2 && (f->ret_ns >= 0 || !strcmp(s, "int") || !strcmp(s, "long")))
+		return 0;
+	if (rules[kind].ret == 1 &&
+	    (f->ret_ns == DC_NS_FD || !strcmp(s, "int") || !strcmp(s, "long")))
+		return 0;
+	if (rules[kind].ret == 2)
+		return node_err(x, v, "ret must be int, long, fd, stream, mpi_file or hid");
+	return node_err(x, v, "ret must be int, long or fd");
+}
+
+/* out: {mpi_file: 4}: the call writes its new handle through argument 4. */
+static int out_value(struct ctx *x, yaml_node_t *v, struct dc_fnspec *f)
+{
+	yaml_node_t *k, *val;
+	const char *ns, *ref;
+	int err;
+
+	if (v->type != YAML_MAPPING_NODE ||
+	    v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1)
+		return node_err(x, v,
+				"out must be one handle kind and the argument that points "
+				"to it, such as {mpi_file: 4}");
+	k = node(x, v->data.mapping.pairs.start->key);
+	val = node(x, v->data.mapping.pairs.start->value);
+	if (!k || !val)
+		return node_err(x, v, "malformed out");
+	err = scalar(x, k, "a handle kind", &ns);
+	if (!err && dc_handle_ns(ns) < 0)
+		err = node_err(x, k,
+			       "unknown handle kind '%.64s' (expected fd, stream, mpi_file "
+			       "or hid)",
+			       ns);
+	if (!err)
+		err = scalar(x, val, "an argument", &ref);
+	if (!err && !all_digits(ref, strlen(ref)))
+		err = node_err(x, val, "out takes the index of the pointer argument, 0 to %d",
+			       DC_ARG_MAX - 1);
+	if (!err && atoi(ref) >= DC_ARG_MAX)
+		err = node_err(x, val, "an argument index must be an integer from 0 to %d",
+			       DC_ARG_MAX - 1);
+	if (err)
+		return err;
+	snprintf(f->out.name, sizeof(f->out.name), "%s", ns);
+	f->out.loc = loc_of(val);
+	f->out.ref = strdup(ref);
+	f->has_out = true;
+	return f->out.ref ? 0 : -ENOMEM;
+}
+
+static int key_list(struct ctx *x, yaml_node_t *v, struct dc_fnspec *f)
+{
+	yaml_node_item_t *it;
+
+	f->key_loc = loc_of(v);
+	if (v->type != YAML_SEQUENCE_NODE)
+		return node_err(x, v, "key must be a list of tracepoint fields");
+	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
+		yaml_node_t *e = node(x, *it);
+		const char *s;
+		char **k;
+		int err;
+
+		if (!e)
+			return node_err(x, v, "malformed key");
+		err = scalar(x, e, "a key field", &s);
+		if (!err && !dc_ident_ok(s))
+			err = node_err(x, e, "'%.64s' is not a tracepoint field name", s);
+		if (!err && f->nkey == DC_KEY_MAX)
+			err = node_err(x, e, "at most %d key fields", DC_KEY_MAX);
+		if (err)
+			return err;
+		k = realloc(f->key, (f->nkey + 1) * sizeof(*k));
+		if (!k)
+			return -ENOMEM;
+		f->key = k;
+		if (!(k[f->nkey] = strdup(s)))
+			return -ENOMEM;
+		f->nkey++;
+	}
+	if (!f->nkey)
+		return node_err(x, v, "key needs at least one field");
 	return 0;
+}
+
+struct fn_ctx {
+	struct dc_fnspec *f;
+	enum dc_kind kind;
+};
+
+static int not_for(struct ctx *x, yaml_node_t *k, const char *key, enum dc_kind kind)
+{
+	return node_err(x, k, "%s probes take no '%s'", rules[kind].name, key);
+}
+
+static bool name_ok(enum dc_kind kind, const char *s)
+{
+	switch (kind) {
+	case DC_KIND_SYSCALL:
+		return dc_label_ok(s) && !strchr(s, '.') && !strchr(s, '-');
+	case DC_KIND_TRACEPOINT:
+	case DC_KIND_USDT:
+		return dc_pair_name_ok(s);
+	case DC_KIND_CUSTOM:
+		return dc_ident_ok(s);
+	default:
+		return dc_symbol_name_ok(s);
+	}
+}
+
+static int fn_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t *v, void *obj)
+{
+	struct fn_ctx *fc = obj;
+	struct dc_fnspec *f = fc->f;
+	const struct kind_rules *r = &rules[fc->kind];
+	int err;
+
+	if (!strcmp(key, "name"))
+		return dup_scalar(x, v, "name", &f->name);
+	if (!strcmp(key, "as")) {
+		err = dup_scalar(x, v, "as", &f->as);
+		if (!err && !dc_symbol_name_ok(f->as))
+			return node_err(x, v, "'%.64s' is not a valid event name", f->as);
+		return err;
+	}
+	if (!strcmp(key, "exit")) {
+		if (!r->pairs)
+			return not_for(x, k, key, fc->kind);
+		f->exit_loc = loc_of(v);
+		err = dup_scalar(x, v, "exit", &f->exit);
+		if (!err && !name_ok(fc->kind, f->exit))
+			return node_err(x, v, "'%.64s' is not a valid %s name", f->exit, r->what);
+		return err;
+	}
+	if (!strcmp(key, "key"))
+		return fc->kind == DC_KIND_TRACEPOINT ? key_list(x, v, f) :
+							not_for(x, k, key, fc->kind);
+	f->has_capture = true;
+	if (!strcmp(key, "args"))
+		return each_arg(x, v, fc->kind, f);
+	if (!strcmp(key, "closes"))
+		return r->closes ? bool_scalar(x, v, "closes", &f->closes) :
+				   not_for(x, k, key, fc->kind);
+	if (!strcmp(key, "out"))
+		return r->out ? out_value(x, v, f) : not_for(x, k, key, fc->kind);
+	return r->ret ? ret_value(x, v, fc->kind, f) : not_for(x, k, key, fc->kind);
 }
 
 static int functions(struct ctx *x, struct dc_group *g, yaml_node_t *v)
 {
-	static const char *const keys[] = { "name", "args", "ret", "closes", NULL };
+	static const char *const keys[] = { "name",   "as",   "args", "ret", "out",
+					    "closes", "exit", "key",  NULL };
+	const struct kind_rules *r = &rules[g->kind];
 	yaml_node_item_t *it;
 
 	if (v->type != YAML_SEQUENCE_NODE)
@@ -304,6 +615,7 @@ static int functions(struct ctx *x, struct dc_group *g, yaml_node_t *v)
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
 		yaml_node_t *e = node(x, *it);
 		struct dc_fnspec *f;
+		struct fn_ctx fc;
 		int err;
 
 		if (!e)
@@ -314,21 +626,27 @@ static int functions(struct ctx *x, struct dc_group *g, yaml_node_t *v)
 		g->fns = f;
 		f = &f[g->nfns++];
 		memset(f, 0, sizeof(*f));
-		dc_capture_init(&f->cap);
+		f->ret_ns = -1;
 		f->loc = loc_of(e);
+		fc = (struct fn_ctx){ f, g->kind };
 		if (e->type == YAML_MAPPING_NODE)
-			err = each_key(x, e, "a function", keys, fn_key, f);
+			err = each_key(x, e, "a function", keys, fn_key, &fc);
 		else
 			err = dup_scalar(x, e, "a function name", &f->name);
 		if (err)
 			return err;
 		if (!f->name)
 			return node_err(x, e, "function entry without a name");
-		if (g->kind == DC_KIND_SYSCALL ?
-			    !dc_label_ok(f->name) || strchr(f->name, '.') || strchr(f->name, '-') :
-			    !dc_symbol_name_ok(f->name))
-			return node_err(x, e, "'%.64s' is not a valid %s name", f->name,
-					g->kind == DC_KIND_SYSCALL ? "system call" : "function");
+		if (!name_ok(g->kind, f->name))
+			return node_err(x, e, "'%.64s' is not a valid %s name%s", f->name, r->what,
+					r->pairs ? " (expected group:name)" : "");
+		if (f->nkey && !f->exit)
+			return dc_config__err(x->cfg, f->key_loc, -EINVAL,
+					      "key joins the two ends of a pair: give exit too");
+		if (f->has_out && f->closes)
+			return node_err(x, e, "a call cannot both open (out) and close a handle");
+		if (g->kind == DC_KIND_CUSTOM && f->has_capture && !f->nargs)
+			return node_err(x, e, "custom events take only name, as and args");
 	}
 	return 0;
 }
@@ -337,7 +655,7 @@ static int group_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t
 {
 	struct dc_group *g = obj;
 	const char *s;
-	int err;
+	int err, i;
 
 	(void)k;
 	if (!strcmp(key, "name"))
@@ -352,13 +670,14 @@ static int group_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t
 		err = scalar(x, v, "kind", &s);
 		if (err)
 			return err;
-		if (!strcmp(s, "uprobe"))
-			g->kind = DC_KIND_UPROBE;
-		else if (!strcmp(s, "syscall"))
-			g->kind = DC_KIND_SYSCALL;
-		else
-			return node_err(x, v, "unknown kind '%.64s' (expected uprobe or syscall)",
+		for (i = 0; i < DC_KIND_COUNT && strcmp(s, rules[i].name); i++)
+			;
+		if (i == DC_KIND_COUNT)
+			return node_err(x, v,
+					"unknown kind '%.64s' (expected uprobe, syscall, "
+					"tracepoint, kprobe, fentry, usdt or custom)",
 					s);
+		g->kind = i;
 		return 0;
 	}
 	if (!strcmp(key, "binary")) {
@@ -368,6 +687,10 @@ static int group_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t
 			return node_err(x, v, "binary must be a library name or a path");
 		return err;
 	}
+	if (!strcmp(key, "source"))
+		return source_value(x, v, g);
+	if (!strcmp(key, "pairs"))
+		return bool_scalar(x, v, "pairs", &g->pairs);
 	if (!strcmp(key, "functions"))
 		return 0; /* read once kind is known */
 	if (!strcmp(key, "match"))
@@ -375,35 +698,71 @@ static int group_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t
 	return patterns(x, v, "exclude", &g->exclude, &g->nexclude);
 }
 
-static int group(struct ctx *x, yaml_node_t *e, struct dc_group *g)
+/* The key @name of mapping @e, or NULL. */
+static yaml_node_t *key_node(struct ctx *x, yaml_node_t *e, const char *name, bool value)
 {
-	static const char *const keys[] = { "name",	 "kind",  "cat",     "binary",
-					    "functions", "match", "exclude", NULL };
 	yaml_node_pair_t *p;
-	int err;
 
-	g->loc = loc_of(e);
-	err = each_key(x, e, "a probe", keys, group_key, g);
-	if (err)
-		return err;
 	for (p = e->data.mapping.pairs.start; p < e->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = node(x, p->key);
 
-		if (!strcmp((const char *)k->data.scalar.value, "functions")) {
-			err = functions(x, g, node(x, p->value));
-			if (err)
-				return err;
-		}
+		if (k && k->type == YAML_SCALAR_NODE &&
+		    !strcmp((const char *)k->data.scalar.value, name))
+			return value ? node(x, p->value) : k;
 	}
+	return NULL;
+}
+
+static int group_checks(struct ctx *x, yaml_node_t *e, struct dc_group *g)
+{
+	const struct kind_rules *r = &rules[g->kind];
+	yaml_node_t *k;
+
 	if (!g->cat)
 		return node_err(x, e, "probe has no cat (the trace category, e.g. POSIX)");
-	if (g->kind == DC_KIND_UPROBE && !g->binary)
-		return node_err(x, e, "uprobe probe has no binary (a library name or path)");
-	if (g->kind == DC_KIND_SYSCALL && g->binary)
-		return dc_config__err(x->cfg, g->binary_loc, -EINVAL,
-				      "syscall probes take no binary");
+	if (r->binary && !g->binary)
+		return node_err(x, e, "%s probe has no binary (a library name or path)", r->name);
+	if (!r->binary && g->binary)
+		return dc_config__err(x->cfg, g->binary_loc, -EINVAL, "%s probes take no binary",
+				      r->name);
+	if (r->source && !g->source)
+		return node_err(x, e, "custom probe has no source (the hook's BPF C file)");
+	if (!r->source && g->source)
+		return dc_config__err(x->cfg, g->source_loc, -EINVAL, "%s probes take no source",
+				      r->name);
+	if (!r->match && (k = key_node(x, e, g->nmatch ? "match" : "exclude", false)))
+		return node_err(x, k,
+				"custom probes select nothing by match: list the hook's "
+				"events under functions");
+	if (!r->pairs && (k = key_node(x, e, "pairs", false)))
+		return node_err(x, k, "%s probes take no 'pairs'", r->name);
 	if (!g->nfns && !g->nmatch)
-		return node_err(x, e, "probe selects nothing: give functions or match");
+		return node_err(x, e, "probe selects nothing: give functions%s",
+				r->match ? " or match" : "");
+	return 0;
+}
+
+static int group(struct ctx *x, yaml_node_t *e, struct dc_group *g)
+{
+	static const char *const keys[] = { "name",  "kind",	  "cat",   "binary",  "source",
+					    "pairs", "functions", "match", "exclude", NULL };
+	yaml_node_t *fns;
+	int err;
+
+	g->loc = loc_of(e);
+	g->pairs = true;
+	err = each_key(x, e, "a probe", keys, group_key, g);
+	if (err)
+		return err;
+	fns = key_node(x, e, "functions", true);
+	if (fns) {
+		err = functions(x, g, fns);
+		if (err)
+			return err;
+	}
+	err = group_checks(x, e, g);
+	if (err)
+		return err;
 	if (!g->name) {
 		g->name = strdup(g->cat);
 		if (!g->name)
@@ -523,6 +882,22 @@ static void free_patterns(struct dc_pattern *p, size_t n)
 	free(p);
 }
 
+static void free_fnspec(struct dc_fnspec *f)
+{
+	size_t i;
+
+	free(f->name);
+	free(f->exit);
+	free(f->as);
+	for (i = 0; i < f->nargs; i++)
+		free(f->args[i].ref);
+	free(f->args);
+	for (i = 0; i < f->nkey; i++)
+		free(f->key[i]);
+	free(f->key);
+	free(f->out.ref);
+}
+
 void dc_config__free(struct dc_config *c)
 {
 	size_t i, j;
@@ -533,13 +908,14 @@ void dc_config__free(struct dc_config *c)
 		struct dc_group *g = &c->groups[i];
 
 		for (j = 0; j < g->nfns; j++)
-			free(g->fns[j].name);
+			free_fnspec(&g->fns[j]);
 		free(g->fns);
 		free_patterns(g->match, g->nmatch);
 		free_patterns(g->exclude, g->nexclude);
 		free(g->name);
 		free(g->cat);
 		free(g->binary);
+		free(g->source);
 	}
 	free(c->groups);
 	free(c->module);

@@ -14,6 +14,12 @@
 enum dc_kind {
 	DC_KIND_UPROBE, /* functions of an ELF file: uprobe + uretprobe */
 	DC_KIND_SYSCALL, /* system calls: sys_enter_* + sys_exit_* tracepoints */
+	DC_KIND_TRACEPOINT, /* kernel tracepoints: point events, or pairs */
+	DC_KIND_KPROBE, /* kernel functions: kprobe + kretprobe */
+	DC_KIND_FENTRY, /* kernel functions: fentry + fexit */
+	DC_KIND_USDT, /* USDT probes of an ELF file: point events, or pairs */
+	DC_KIND_CUSTOM, /* a BPF C hook file of the user's own */
+	DC_KIND_COUNT,
 };
 
 struct dc_loc {
@@ -21,11 +27,34 @@ struct dc_loc {
 	int col;
 };
 
+/*
+ * One "field: source" of a capture, as written. The source is checked for
+ * form here and resolved by the generator, which knows the kind's arguments:
+ * "2" (an argument), "*4" (what argument 4 points to), "count" (a kernel
+ * function's parameter or a tracepoint field), "file->f_inode->i_ino" (CO-RE).
+ */
+struct dc_argspec {
+	char name[DC_FIELD_MAX];
+	char *ref;
+	struct dc_loc loc;
+};
+
 struct dc_fnspec {
 	char *name;
+	char *exit; /* tracepoint, usdt: the event that ends the span */
+	char *as; /* the event's name in the trace */
+	struct dc_argspec *args;
+	size_t nargs;
+	char **key; /* tracepoint pairs: fields joining the two ends */
+	size_t nkey;
+	int ret_ns; /* ret: a handle namespace, or -1 */
+	bool ret_i32; /* ret: int (or fd) rather than long */
+	bool has_ret;
+	struct dc_argspec out; /* out: {NS: N}; name holds the namespace */
+	bool has_out;
+	bool closes;
 	bool has_capture; /* else the catalogue decides */
-	struct dc_capture cap;
-	struct dc_loc loc;
+	struct dc_loc loc, exit_loc, key_loc, ret_loc;
 };
 
 struct dc_pattern {
@@ -37,15 +66,18 @@ struct dc_group {
 	char *name;
 	enum dc_kind kind;
 	char *cat;
-	char *binary; /* DC_KIND_UPROBE: a path or a library name */
+	char *binary; /* uprobe, usdt: a path or a library name */
+	char *source; /* custom: the hook file, resolved against the config's directory */
 	struct dc_fnspec *fns;
 	size_t nfns;
 	struct dc_pattern *match;
 	size_t nmatch;
 	struct dc_pattern *exclude;
 	size_t nexclude;
+	bool pairs; /* tracepoint, usdt: match pairs X_enter with X_exit and the like */
 	struct dc_loc loc;
 	struct dc_loc binary_loc;
+	struct dc_loc source_loc;
 };
 
 struct dc_config {
@@ -65,6 +97,8 @@ int dc_config__err(const struct dc_config *c, struct dc_loc loc, int code, const
 bool dc_symbol_name_ok(const char *name);
 /* Category and module names: [A-Za-z0-9_.-], at most 63 characters. */
 bool dc_label_ok(const char *s);
+/* "group:event" or "provider:name", each part a C identifier. */
+bool dc_pair_name_ok(const char *s);
 
 const char *dc_kind_name(enum dc_kind k);
 

@@ -13,7 +13,7 @@
 #include "dc_file.h"
 #include "dc_manifest.h"
 
-#define MAGIC "datacrumbs-manifest 1"
+#define MAGIC "datacrumbs-manifest 2"
 #define MAX_PROBES (1u << 20)
 
 static bool path_ok(const char *s)
@@ -75,20 +75,52 @@ int dc_manifest__add_target(struct dc_manifest *m, const char *path, const char 
 	return 0;
 }
 
+const char *dc_mkind_name(char kind)
+{
+	switch (kind) {
+	case 'u':
+		return "uprobe";
+	case 's':
+		return "syscall";
+	case 't':
+		return "tracepoint";
+	case 'k':
+		return "kprobe";
+	case 'f':
+		return "fentry";
+	case 'd':
+		return "usdt";
+	case 'c':
+		return "custom";
+	}
+	return NULL;
+}
+
+static bool point_ok(char kind, const char *s)
+{
+	if (!s)
+		return false;
+	return kind == 't' || kind == 'd' ? dc_pair_name_ok(s) : dc_symbol_name_ok(s);
+}
+
 static int check_probe(const struct dc_manifest *m, const struct dc_mprobe *p)
 {
 	unsigned int i;
 
-	if (p->kind != 'u' && p->kind != 's')
+	if (!dc_mkind_name(p->kind))
 		return dc_err(-EINVAL, "probe %" PRIu32 ": unknown kind '%c'", p->id, p->kind);
-	if (!dc_label_ok(p->cat))
-		return dc_err(-EINVAL, "probe %" PRIu32 ": bad category", p->id);
+	if (!p->module || !dc_label_ok(p->module) || !dc_label_ok(p->cat))
+		return dc_err(-EINVAL, "probe %" PRIu32 ": bad module or category", p->id);
 	if (!dc_symbol_name_ok(p->name))
 		return dc_err(-EINVAL, "probe %" PRIu32 ": bad name", p->id);
-	if (p->kind == 'u' && p->target >= m->ntargets)
+	if ((p->kind == 'u' || p->kind == 'd') && p->target >= m->ntargets)
 		return dc_err(-EINVAL, "probe %" PRIu32 ": no such target", p->id);
 	if (p->kind == 's' && (!p->sys || !dc_symbol_name_ok(p->sys)))
 		return dc_err(-EINVAL, "probe %" PRIu32 ": bad system call", p->id);
+	if (strchr("tkfd", p->kind) && !point_ok(p->kind, p->point))
+		return dc_err(-EINVAL, "probe %" PRIu32 ": bad attach point", p->id);
+	if (p->exit_point && (!strchr("td", p->kind) || !point_ok(p->kind, p->exit_point)))
+		return dc_err(-EINVAL, "probe %" PRIu32 ": bad exit point", p->id);
 	if (p->nfields > DC_MAX_ARGS)
 		return dc_err(-EINVAL, "probe %" PRIu32 ": too many fields", p->id);
 	for (i = 0; i < p->nfields; i++)
@@ -97,9 +129,29 @@ static int check_probe(const struct dc_manifest *m, const struct dc_mprobe *p)
 	return 0;
 }
 
+static void free_probe(struct dc_mprobe *p)
+{
+	free(p->module);
+	free(p->cat);
+	free(p->name);
+	free(p->sys);
+	free(p->point);
+	free(p->exit_point);
+}
+
+static char *dup_opt(const char *s, bool *fail)
+{
+	char *d = s ? strdup(s) : NULL;
+
+	if (s && !d)
+		*fail = true;
+	return d;
+}
+
 int dc_manifest__add_probe(struct dc_manifest *m, const struct dc_mprobe *src)
 {
 	struct dc_mprobe *p;
+	bool fail = false;
 	int err;
 
 	if (m->nprobes >= MAX_PROBES)
@@ -111,23 +163,60 @@ int dc_manifest__add_probe(struct dc_manifest *m, const struct dc_mprobe *src)
 	p = &p[m->nprobes];
 	*p = *src;
 	p->id = m->nprobes;
-	p->cat = strdup(src->cat);
-	p->name = strdup(src->name);
-	p->sys = src->sys ? strdup(src->sys) : NULL;
-	if (!p->cat || !p->name || (src->sys && !p->sys)) {
-		free(p->cat);
-		free(p->name);
-		free(p->sys);
-		return -ENOMEM;
-	}
-	err = check_probe(m, p);
+	p->module = dup_opt(src->module, &fail);
+	p->cat = dup_opt(src->cat, &fail);
+	p->name = dup_opt(src->name, &fail);
+	p->sys = dup_opt(src->sys, &fail);
+	p->point = dup_opt(src->point, &fail);
+	p->exit_point = dup_opt(src->exit_point, &fail);
+	err = fail ? -ENOMEM : check_probe(m, p);
 	if (err) {
-		free(p->cat);
-		free(p->name);
-		free(p->sys);
+		free_probe(p);
 		return err;
 	}
 	m->nprobes++;
+	return 0;
+}
+
+int dc_manifest__add_check(struct dc_manifest *m, const struct dc_mcheck *src)
+{
+	struct dc_mcheck *c;
+
+	if (src->probe >= m->nprobes || !dc_pair_name_ok(src->event) || !dc_ident_ok(src->field) ||
+	    (src->size != 1 && src->size != 2 && src->size != 4 && src->size != 8))
+		return dc_err(-EINVAL, "bad tracepoint field check for probe %" PRIu32, src->probe);
+	c = grow(m->checks, &m->cap_checks, m->nchecks, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	m->checks = c;
+	c = &c[m->nchecks];
+	*c = *src;
+	c->event = strdup(src->event);
+	c->field = strdup(src->field);
+	if (!c->event || !c->field) {
+		free(c->event);
+		free(c->field);
+		return -ENOMEM;
+	}
+	m->nchecks++;
+	return 0;
+}
+
+int dc_manifest__add_hook(struct dc_manifest *m, uint32_t probe, const char *prog)
+{
+	struct dc_mhook *h;
+
+	if (probe >= m->nprobes || !dc_ident_ok(prog))
+		return dc_err(-EINVAL, "bad hook program '%.64s'", prog);
+	h = grow(m->hooks, &m->cap_hooks, m->nhooks, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	m->hooks = h;
+	h[m->nhooks].probe = probe;
+	h[m->nhooks].prog = strdup(prog);
+	if (!h[m->nhooks].prog)
+		return -ENOMEM;
+	m->nhooks++;
 	return 0;
 }
 
@@ -143,16 +232,31 @@ int dc_manifest__encode(const struct dc_manifest *m, struct dc_buf *b)
 	for (i = 0; i < m->nprobes; i++) {
 		const struct dc_mprobe *p = &m->probes[i];
 
-		dc_buf_printf(b, "probe\t%" PRIu32 "\t%c\t%" PRIu32 "\t%s\t%s\t", p->id, p->kind,
-			      p->cls, p->cat, p->name);
-		if (p->kind == 'u')
-			dc_buf_printf(b, "%" PRIu32 "\t0x%" PRIx64 "\t", p->target, p->offset);
+		dc_buf_printf(b, "probe\t%" PRIu32 "\t%c\t%" PRIu32 "\t%s\t%s\t%s\t", p->id,
+			      p->kind, p->cls, p->module, p->cat, p->name);
+		if (p->kind == 'u' || p->kind == 'd')
+			dc_buf_printf(b, "%" PRIu32 "\t", p->target);
 		else
-			dc_buf_printf(b, "%s\t0\t", p->sys);
+			dc_buf_puts(b, "-\t");
+		if (p->kind == 'u')
+			dc_buf_printf(b, "0x%" PRIx64 "\t", p->offset);
+		else if (p->kind == 's')
+			dc_buf_printf(b, "%s\t", p->sys);
+		else if (p->point)
+			dc_buf_printf(b, "%s%s%s\t", p->point, p->exit_point ? "/" : "",
+				      p->exit_point ? p->exit_point : "");
+		else
+			dc_buf_puts(b, "-\t");
 		for (j = 0; j < p->nfields; j++)
 			dc_buf_printf(b, "%s%s", j ? "," : "", p->field[j]);
 		dc_buf_puts(b, p->nfields ? "\n" : "-\n");
 	}
+	for (i = 0; i < m->nchecks; i++)
+		dc_buf_printf(b, "check\t%" PRIu32 "\t%s\t%s\t%u\t%u\t%d\n", m->checks[i].probe,
+			      m->checks[i].event, m->checks[i].field, m->checks[i].off,
+			      m->checks[i].size, m->checks[i].is_signed);
+	for (i = 0; i < m->nhooks; i++)
+		dc_buf_printf(b, "hook\t%" PRIu32 "\t%s\n", m->hooks[i].probe, m->hooks[i].prog);
 	return b->err;
 }
 
@@ -187,28 +291,40 @@ static bool parse_u64(const char *s, int base, uint64_t max, uint64_t *v)
 static int decode_probe(struct dc_manifest *m, char **f, size_t lineno)
 {
 	struct dc_mprobe p = { 0 };
-	char *tok, *save = NULL;
+	char *tok, *save = NULL, *slash;
 	uint64_t v;
 
 	if (!parse_u64(f[1], 10, MAX_PROBES, &v) || v != m->nprobes)
 		return dc_err(-EINVAL, "manifest line %zu: probe ids out of order", lineno);
-	if (strlen(f[2]) != 1 || !parse_u64(f[3], 10, 65535, &v))
+	if (strlen(f[2]) != 1 || !parse_u64(f[3], 10, 1u << 20, &v))
 		return dc_err(-EINVAL, "manifest line %zu: bad probe kind or class", lineno);
 	p.kind = f[2][0];
 	p.cls = v;
-	p.cat = f[4];
-	p.name = f[5];
-	if (p.kind == 'u') {
-		if (!parse_u64(f[6], 10, UINT32_MAX, &v))
+	p.module = f[4];
+	p.cat = f[5];
+	p.name = f[6];
+	if (p.kind == 'u' || p.kind == 'd') {
+		if (!parse_u64(f[7], 10, UINT32_MAX, &v))
 			return dc_err(-EINVAL, "manifest line %zu: bad target", lineno);
 		p.target = v;
-		if (strncmp(f[7], "0x", 2) || !parse_u64(f[7] + 2, 16, UINT64_MAX, &p.offset))
-			return dc_err(-EINVAL, "manifest line %zu: bad offset", lineno);
-	} else {
-		p.sys = f[6];
+	} else if (strcmp(f[7], "-")) {
+		return dc_err(-EINVAL, "manifest line %zu: bad target", lineno);
 	}
-	if (strcmp(f[8], "-")) {
-		for (tok = strtok_r(f[8], ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+	if (p.kind == 'u') {
+		if (strncmp(f[8], "0x", 2) || !parse_u64(f[8] + 2, 16, UINT64_MAX, &p.offset))
+			return dc_err(-EINVAL, "manifest line %zu: bad offset", lineno);
+	} else if (p.kind == 's') {
+		p.sys = f[8];
+	} else if (strcmp(f[8], "-")) {
+		p.point = f[8];
+		slash = strchr(f[8], '/');
+		if (slash) {
+			*slash = '\0';
+			p.exit_point = slash + 1;
+		}
+	}
+	if (strcmp(f[9], "-")) {
+		for (tok = strtok_r(f[9], ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 			if (p.nfields == DC_MAX_ARGS || strlen(tok) >= DC_FIELD_MAX)
 				return dc_err(-EINVAL, "manifest line %zu: bad fields", lineno);
 			strcpy(p.field[p.nfields++], tok);
@@ -216,6 +332,32 @@ static int decode_probe(struct dc_manifest *m, char **f, size_t lineno)
 	}
 	if (dc_manifest__add_probe(m, &p))
 		return dc_err(-EINVAL, "manifest line %zu: %s", lineno, dc_errmsg(-EINVAL));
+	return 0;
+}
+
+static int decode_check(struct dc_manifest *m, char **f, size_t lineno)
+{
+	struct dc_mcheck c = { .event = f[2], .field = f[3] };
+	uint64_t probe, off, size, sign;
+
+	if (!parse_u64(f[1], 10, UINT32_MAX, &probe) || !parse_u64(f[4], 10, 65535, &off) ||
+	    !parse_u64(f[5], 10, 8, &size) || !parse_u64(f[6], 10, 1, &sign))
+		return dc_err(-EINVAL, "manifest line %zu: bad check", lineno);
+	c.probe = probe;
+	c.off = off;
+	c.size = size;
+	c.is_signed = sign;
+	if (dc_manifest__add_check(m, &c))
+		return dc_err(-EINVAL, "manifest line %zu: bad check", lineno);
+	return 0;
+}
+
+static int decode_hook(struct dc_manifest *m, char **f, size_t lineno)
+{
+	uint64_t probe;
+
+	if (!parse_u64(f[1], 10, UINT32_MAX, &probe) || dc_manifest__add_hook(m, probe, f[2]))
+		return dc_err(-EINVAL, "manifest line %zu: bad hook", lineno);
 	return 0;
 }
 
@@ -237,7 +379,7 @@ int dc_manifest__decode(const char *data, size_t len, struct dc_manifest **out)
 		return -ENOMEM;
 	}
 	for (line = text; line && *line && !err; line = next) {
-		char *f[9];
+		char *f[10];
 
 		next = strchr(line, '\n');
 		if (next)
@@ -266,10 +408,20 @@ int dc_manifest__decode(const char *data, size_t len, struct dc_manifest **out)
 				err = dc_err(-EINVAL, "manifest line %zu: duplicate target",
 					     lineno);
 		} else if (!strncmp(line, "probe\t", 6)) {
-			if (!split(line, f, 9))
+			if (!split(line, f, 10))
 				err = dc_err(-EINVAL, "manifest line %zu: bad probe", lineno);
 			else
 				err = decode_probe(m, f, lineno);
+		} else if (!strncmp(line, "check\t", 6)) {
+			if (!split(line, f, 7))
+				err = dc_err(-EINVAL, "manifest line %zu: bad check", lineno);
+			else
+				err = decode_check(m, f, lineno);
+		} else if (!strncmp(line, "hook\t", 5)) {
+			if (!split(line, f, 3))
+				err = dc_err(-EINVAL, "manifest line %zu: bad hook", lineno);
+			else
+				err = decode_hook(m, f, lineno);
 		} else {
 			err = dc_err(-EINVAL, "manifest line %zu: unknown record", lineno);
 		}
@@ -397,13 +549,18 @@ void dc_manifest__clear(struct dc_manifest *m)
 
 	for (i = 0; i < m->ntargets; i++)
 		free(m->targets[i].path);
-	for (i = 0; i < m->nprobes; i++) {
-		free(m->probes[i].cat);
-		free(m->probes[i].name);
-		free(m->probes[i].sys);
+	for (i = 0; i < m->nprobes; i++)
+		free_probe(&m->probes[i]);
+	for (i = 0; i < m->nchecks; i++) {
+		free(m->checks[i].event);
+		free(m->checks[i].field);
 	}
+	for (i = 0; i < m->nhooks; i++)
+		free(m->hooks[i].prog);
 	free(m->targets);
 	free(m->probes);
+	free(m->checks);
+	free(m->hooks);
 	free(m->config);
 	*m = (struct dc_manifest){ 0 };
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attach_kinds.h"
 #include "dc_elf.h"
 #include "dc_err.h"
 #include "dc_kernel.h"
@@ -28,7 +29,7 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 	return p;
 }
 
-static int add_link(struct session *s, struct bpf_link *l)
+int add_link(struct session *s, struct bpf_link *l)
 {
 	struct bpf_link **v = grow(s->links, &s->cap_links, s->nlinks, sizeof(*v));
 
@@ -54,7 +55,7 @@ static int add_link_fd(struct session *s, int fd)
 	return 0;
 }
 
-static int add_skip(struct session *s, uint32_t probe, int err)
+int add_skip(struct session *s, uint32_t probe, int err)
 {
 	struct skip *v = grow(s->skips, &s->cap_skips, s->nskips, sizeof(*v));
 
@@ -144,8 +145,9 @@ int session__open(struct session **out, const char *path, const struct session_o
 		goto fail;
 	}
 	for (i = 0; i < s->man->nprobes; i++)
-		if (!class_prog(s, s->man->probes[i].cls, false) ||
-		    !class_prog(s, s->man->probes[i].cls, true)) {
+		if (strchr("us", s->man->probes[i].kind) &&
+		    (!class_prog(s, s->man->probes[i].cls, false) ||
+		     !class_prog(s, s->man->probes[i].cls, true))) {
 			err = dc_err(-ENOEXEC,
 				     "%s: probe %zu has no programs: manifest and object "
 				     "disagree",
@@ -158,6 +160,8 @@ int session__open(struct session **out, const char *path, const struct session_o
 		goto fail;
 	}
 	err = set_cfg(s, &cfg);
+	if (!err)
+		err = attach_kinds__prepare(s);
 	if (err)
 		goto fail;
 	s->multi = !o->no_multi && umulti__supported();
@@ -408,6 +412,8 @@ int session__attach(struct session *s, const struct session_opts *o)
 	for (i = 0; !err && i < s->man->nprobes; i++)
 		if (s->man->probes[i].kind == 's')
 			err = attach_syscall(s, &s->man->probes[i]);
+	if (!err)
+		err = attach_kinds__attach(s);
 	if (err)
 		return err;
 	if (o->strict && s->nskips)

@@ -49,6 +49,10 @@ void session__detach(struct session *s);
 int session__stats(struct session *s, struct dc_stats *sum);
 void session__destroy(struct session *s);
 
+/* For attach_kinds.c: keep a link, or record a probe that could not attach. */
+int add_link(struct session *s, struct bpf_link *l);
+int add_skip(struct session *s, uint32_t probe, int err);
+
 /* uprobe_multi through the raw bpf() syscall: libbpf 1.1 has no API for it. */
 bool umulti__supported(void);
 int umulti__attach(int prog_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies,

@@ -237,11 +237,33 @@ static void see_task(struct writer *w, uint32_t pid, uint32_t tid)
 	meta_string(w, "thread_name", pid, tid, comm, strlen(comm), NULL);
 }
 
+/* "hhash":"...","fhash":"...","field":N,... of an event's args. */
+static char *put_fields(const struct writer *w, char *p, const struct dc_mprobe *pr, uint64_t fhash,
+			const __u64 *args)
+{
+	unsigned int i;
+
+	p = put_str(p, "\"hhash\":\"");
+	p = put_str(p, w->hhash);
+	if (fhash) {
+		p = put_str(p, "\",\"fhash\":\"");
+		p = put_hex16(p, fhash);
+	}
+	*p++ = '"';
+	for (i = 0; i < pr->nfields; i++) {
+		*p++ = ',';
+		*p++ = '"';
+		p = put_str(p, pr->field[i]);
+		p = put_str(p, "\":");
+		p = put_i64(p, (int64_t)args[i]);
+	}
+	return p;
+}
+
 static void on_call(struct writer *w, const struct dc_call *r)
 {
 	const struct dc_mprobe *pr;
 	uint64_t ts, end;
-	unsigned int i;
 	char *p;
 
 	if (r->probe >= w->o.man->nprobes)
@@ -262,22 +284,38 @@ static void on_call(struct writer *w, const struct dc_call *r)
 	p = put_u64(p, ts);
 	p = put_str(p, ",\"dur\":");
 	p = put_u64(p, end > ts ? end - ts : 0);
-	p = put_str(p, ",\"ph\":\"X\",\"args\":{\"hhash\":\"");
-	p = put_str(p, w->hhash);
-	if (r->fhash) {
-		p = put_str(p, "\",\"fhash\":\"");
-		p = put_hex16(p, r->fhash);
-	}
-	*p++ = '"';
-	for (i = 0; i < pr->nfields; i++) {
-		*p++ = ',';
-		*p++ = '"';
-		p = put_str(p, pr->field[i]);
-		p = put_str(p, "\":");
-		p = put_i64(p, (int64_t)r->args[i]);
-	}
+	p = put_str(p, ",\"ph\":\"X\",\"args\":{");
+	p = put_fields(w, p, pr, r->fhash, r->args);
 	p = put_str(p, ",\"ret\":");
 	p = put_i64(p, r->ret);
+	p = put_str(p, ",\"level\":");
+	p = put_u64(p, r->level);
+	line_end(w, put_str(p, "}}"));
+	w->events++;
+}
+
+/* A point event: DFTracer's instant, "ph":"i" with thread scope. */
+static void on_instant(struct writer *w, const struct dc_instant *r)
+{
+	const struct dc_mprobe *pr;
+	char *p;
+
+	if (r->probe >= w->o.man->nprobes)
+		return;
+	pr = &w->o.man->probes[r->probe];
+	see_task(w, r->pid, r->tid);
+	p = line_begin(w);
+	p = put_str(p, "{\"id\":");
+	p = put_u64(p, w->next_id++);
+	p = put_str(p, w->prefix[r->probe]);
+	p = put_str(p, "\"pid\":");
+	p = put_u64(p, r->pid);
+	p = put_str(p, ",\"tid\":");
+	p = put_u64(p, r->tid);
+	p = put_str(p, ",\"ts\":");
+	p = put_u64(p, to_us(w, r->ts));
+	p = put_str(p, ",\"ph\":\"i\",\"s\":\"t\",\"args\":{");
+	p = put_fields(w, p, pr, r->fhash, r->args);
 	p = put_str(p, ",\"level\":");
 	p = put_u64(p, r->level);
 	line_end(w, put_str(p, "}}"));
@@ -332,6 +370,8 @@ int writer__record(struct writer *w, const void *data, size_t size)
 		on_str(w, data);
 	else if (type == DC_REC_PROC && size >= sizeof(struct dc_proc))
 		on_proc(w, data);
+	else if (type == DC_REC_INSTANT && size >= sizeof(struct dc_instant))
+		on_instant(w, data);
 	return w->err;
 }
 

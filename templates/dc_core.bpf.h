@@ -31,10 +31,10 @@ struct {
 	__type(value, __u32);
 } dc_procs SEC(".maps");
 
-/* Which file an open descriptor names, so later calls on it carry fhash. */
+/* Which file an open handle names, so later calls on it carry fhash. */
 struct dc_filekey {
 	__u32 tgid;
-	__u32 ns; /* 0: file descriptors */
+	__u32 ns; /* enum dc_handle_ns */
 	__u64 handle;
 };
 
@@ -223,9 +223,10 @@ static __always_inline struct dc_frame *dc_leave(__u32 probe, __u32 *level)
 	return NULL;
 }
 
-static __always_inline void dc_emit(struct dc_frame *f, __u32 level, __u64 end, __s64 ret)
+/* Emits the call of @f as made by thread @id (pid_tgid). */
+static __always_inline void dc_emit_as(struct dc_frame *f, __u32 level, __u64 end, __s64 ret,
+				       __u64 id)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct dc_stats *s = dc_stats_get();
 	struct dc_call *r;
 
@@ -254,19 +255,25 @@ static __always_inline void dc_emit(struct dc_frame *f, __u32 level, __u64 end, 
 	bpf_ringbuf_submit(r, dc_rb_flags());
 }
 
-/* Hashes the path, and sends its string once per runtime. */
-static __always_inline void dc_cap_path(struct dc_frame *f, const void *upath)
+static __always_inline void dc_emit(struct dc_frame *f, __u32 level, __u64 end, __s64 ret)
+{
+	dc_emit_as(f, level, end, ret, bpf_get_current_pid_tgid());
+}
+
+/* A tracepoint field of @type at byte @off of the record, in a program whose context is ctx. */
+#define DC_TP(type, off) (*(type *)((char *)ctx + (off)))
+
+/*
+ * Hashes the string in @s (@n bytes read, with its NUL) into the frame's
+ * fhash, and sends the string once per runtime.
+ */
+static __always_inline void dc_hash_str(struct dc_frame *f, struct dc_str *s, long n)
 {
 	__u64 h = DC_FNV_OFFSET;
-	struct dc_str *s, *r;
-	__u32 zero = 0, i;
+	struct dc_str *r;
+	__u32 i;
 	__u8 one = 1;
-	long n;
 
-	s = bpf_map_lookup_elem(&dc_scratch, &zero);
-	if (!s || !upath)
-		return;
-	n = bpf_probe_read_user_str(s->s, sizeof(s->s), upath);
 	if (n <= 1)
 		return;
 	for (i = 0; i < DC_PATH_MAX; i++) {
@@ -292,31 +299,249 @@ static __always_inline void dc_cap_path(struct dc_frame *f, const void *upath)
 	bpf_map_update_elem(&dc_strs, &h, &one, BPF_ANY);
 }
 
-static __always_inline void dc_cap_fd(struct dc_frame *f, __s64 fd)
+static __always_inline struct dc_str *dc_scratch_str(void)
 {
-	struct dc_filekey k = { .tgid = dc_tgid(), .ns = 0, .handle = fd };
-	__u64 *h;
+	__u32 zero = 0;
 
-	f->handle = fd;
-	h = bpf_map_lookup_elem(&dc_files, &k);
-	if (h)
-		f->fhash = *h;
+	return bpf_map_lookup_elem(&dc_scratch, &zero);
 }
 
-static __always_inline void dc_fd_opened(struct dc_frame *f, __s64 ret)
+/* A path in user memory: hashed into fhash, its text sent once. */
+static __always_inline void dc_cap_path(struct dc_frame *f, const void *upath)
 {
-	struct dc_filekey k = { .tgid = dc_tgid(), .ns = 0, .handle = ret };
+	struct dc_str *s = dc_scratch_str();
 
-	if (ret >= 0 && f->fhash)
+	if (s && upath)
+		dc_hash_str(f, s, bpf_probe_read_user_str(s->s, sizeof(s->s), upath));
+}
+
+/* A name in kernel memory (a dentry name, a tracepoint string). */
+static __always_inline void dc_cap_kpath(struct dc_frame *f, const void *kpath)
+{
+	struct dc_str *s = dc_scratch_str();
+
+	if (s && kpath)
+		dc_hash_str(f, s, bpf_probe_read_kernel_str(s->s, sizeof(s->s), kpath));
+}
+
+/* A tracepoint's __data_loc string: the field at @off holds its place in the record. */
+static __always_inline void dc_cap_tpstr(struct dc_frame *f, void *ctx, __u32 off)
+{
+	__u32 loc = *(__u32 *)(ctx + off);
+
+	dc_cap_kpath(f, (const void *)((unsigned long)ctx + (loc & 0xffff)));
+}
+
+/* The 64-bit value a user pointer points to, such as an MPI_File *. */
+static __always_inline __u64 dc_user_u64(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_user(&v, sizeof(v), p);
+	return v;
+}
+
+/* A handle argument: the call carries the fhash of the file it was opened on. */
+static __always_inline void dc_cap_handle(struct dc_frame *f, __u32 ns, __s64 h)
+{
+	struct dc_filekey k = { .tgid = dc_tgid(), .ns = ns, .handle = h };
+	__u64 *fh;
+
+	f->handle = h;
+	fh = bpf_map_lookup_elem(&dc_files, &k);
+	if (fh)
+		f->fhash = *fh;
+}
+
+static __always_inline void dc_handle_remember(struct dc_frame *f, __u32 ns, __u64 h)
+{
+	struct dc_filekey k = { .tgid = dc_tgid(), .ns = ns, .handle = h };
+
+	if (f->fhash)
 		bpf_map_update_elem(&dc_files, &k, &f->fhash, BPF_ANY);
 }
 
-static __always_inline void dc_fd_closed(struct dc_frame *f, __s64 ret)
+/*
+ * The return value is a new handle for the call's file (from its path, or
+ * from the handle it was derived from). Descriptors and hid_t fail negative,
+ * pointers (FILE *) fail as NULL.
+ */
+static __always_inline void dc_handle_returned(struct dc_frame *f, __u32 ns, __s64 ret)
 {
-	struct dc_filekey k = { .tgid = dc_tgid(), .ns = 0, .handle = f->handle };
+	if (ns == DC_NS_STREAM || ns == DC_NS_MPI_FILE ? ret != 0 : ret >= 0)
+		dc_handle_remember(f, ns, ret);
+}
+
+/* The new handle was written through the pointer kept in f->handle (MPI_File_open). */
+static __always_inline void dc_handle_out(struct dc_frame *f, __u32 ns, __s64 ret)
+{
+	if (ret == 0 && f->handle)
+		dc_handle_remember(f, ns, dc_user_u64((const void *)f->handle));
+}
+
+static __always_inline void dc_handle_closed(struct dc_frame *f, __u32 ns, __s64 ret)
+{
+	struct dc_filekey k = { .tgid = dc_tgid(), .ns = ns, .handle = f->handle };
 
 	if (ret == 0)
 		bpf_map_delete_elem(&dc_files, &k);
+}
+
+/*
+ * Point events (tracepoints, USDT probes, hooks) push nothing: their frame
+ * is per-CPU scratch, filled and emitted by one program run.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dc_frame);
+} dc_points SEC(".maps");
+
+static __always_inline struct dc_frame *dc_point(__u32 probe)
+{
+	__u32 zero = 0;
+	struct dc_frame *f;
+
+	if (!dc_traced(dc_tgid()))
+		return NULL;
+	f = bpf_map_lookup_elem(&dc_points, &zero);
+	if (!f)
+		return NULL;
+	f->probe = probe;
+	f->fhash = 0;
+	f->handle = 0;
+	f->args[0] = 0;
+	f->args[1] = 0;
+	f->args[2] = 0;
+	f->args[3] = 0;
+	f->start = bpf_ktime_get_ns();
+	return f;
+}
+
+/* Calls open on the current thread, so a point event can be placed among them. */
+static __always_inline __u32 dc_depth(void)
+{
+	struct dc_stack *st = dc_stack_get(0);
+
+	return st ? st->depth : 0;
+}
+
+static __always_inline void dc_emit_point(struct dc_frame *f)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct dc_stats *s = dc_stats_get();
+	struct dc_instant *r;
+
+	if (s)
+		s->calls++;
+	r = bpf_ringbuf_reserve(&dc_events, sizeof(*r), 0);
+	if (!r) {
+		if (s)
+			s->drops++;
+		return;
+	}
+	r->type = DC_REC_INSTANT;
+	r->probe = f->probe;
+	r->pid = id >> 32;
+	r->tid = (__u32)id;
+	r->ts = f->start;
+	r->fhash = f->fhash;
+	r->args[0] = f->args[0];
+	r->args[1] = f->args[1];
+	r->args[2] = f->args[2];
+	r->args[3] = f->args[3];
+	r->level = dc_depth();
+	r->pad = 0;
+	bpf_ringbuf_submit(r, dc_rb_flags());
+}
+
+/*
+ * Pairs whose two ends need not run on one thread (a block request is
+ * issued by a process and completed in an interrupt) are joined by a key
+ * made of event fields instead of the thread's stack. LRU: an end that
+ * never comes cannot fill the map.
+ */
+struct dc_pendkey {
+	__u32 probe;
+	__u32 pad;
+	__u64 key;
+};
+
+struct dc_pend {
+	struct dc_frame f;
+	__u64 id; /* pid_tgid of the thread that began it */
+	__u32 level;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 1 << 14);
+	__type(key, struct dc_pendkey);
+	__type(value, struct dc_pend);
+} dc_pending SEC(".maps");
+
+static __always_inline __u64 dc_key_mix(__u64 h, __u64 v)
+{
+	return (h ^ v) * DC_FNV_PRIME;
+}
+
+/* Begins the keyed pair filled in the point frame @f. */
+static __always_inline void dc_pend_begin(struct dc_frame *f, __u64 key)
+{
+	struct dc_pendkey k = { .probe = f->probe, .key = key };
+	struct dc_pend p = { .f = *f, .id = bpf_get_current_pid_tgid(), .level = dc_depth() };
+
+	bpf_map_update_elem(&dc_pending, &k, &p, BPF_ANY);
+}
+
+/* The pair @probe begun under @key, or NULL; any thread may end it. */
+static __always_inline struct dc_pend *dc_pend_find(__u32 probe, __u64 key)
+{
+	struct dc_pendkey k = { .probe = probe, .key = key };
+
+	return bpf_map_lookup_elem(&dc_pending, &k);
+}
+
+static __always_inline void dc_pend_end(struct dc_pend *p, __u64 key, __u64 end, __s64 ret)
+{
+	struct dc_pendkey k = { .probe = p->f.probe, .key = key };
+
+	dc_emit_as(&p->f, p->level, end, ret, p->id);
+	bpf_map_delete_elem(&dc_pending, &k);
+}
+
+/*
+ * The interface of custom hooks (docs/config.md). DC_HOOK_ID(i) is the
+ * probe id of the i-th event the hook's group declares.
+ *   span:  f = dc_hook_begin(id); f->args[0] = ...; ... dc_hook_end(id, ret);
+ *   point: f = dc_hook_point(id); f->args[0] = ...; dc_emit_point(f);
+ * Both return NULL for processes that are not traced.
+ */
+static __always_inline struct dc_frame *dc_hook_begin(__u32 id)
+{
+	struct dc_frame *f = dc_enter(id);
+
+	if (f)
+		dc_stamp(f);
+	return f;
+}
+
+static __always_inline void dc_hook_end(__u32 id, __s64 ret)
+{
+	__u64 end = bpf_ktime_get_ns();
+	struct dc_frame *f;
+	__u32 level;
+
+	f = dc_leave(id, &level);
+	if (f)
+		dc_emit(f, level, end, ret);
+}
+
+static __always_inline struct dc_frame *dc_hook_point(__u32 id)
+{
+	return dc_point(id);
 }
 
 static __always_inline void dc_emit_proc(__u32 what, __u32 pid, __u32 ppid, __s64 code)

@@ -29,6 +29,7 @@ enum dc_rec_type {
 	DC_REC_CALL = 1, /* one completed call: struct dc_call */
 	DC_REC_STR = 2, /* the string behind a hash: struct dc_str */
 	DC_REC_PROC = 3, /* process fork, exec or exit: struct dc_proc */
+	DC_REC_INSTANT = 4, /* a point event (tracepoint, USDT, hook): struct dc_instant */
 };
 
 enum dc_proc_what {
@@ -50,7 +51,19 @@ enum dc_follow {
 /* What a capture class does with the return value and the captured handle. */
 enum dc_ret_role {
 	DC_RET_INT = 0, /* plain integer */
-	DC_RET_FD = 1, /* a new file descriptor for the captured path */
+	DC_RET_HANDLE = 1, /* a new handle (of the class's namespace) for the call's file */
+};
+
+/*
+ * Kinds of file handle. The same number means a different file in each, so
+ * a handle is remembered together with its namespace.
+ */
+enum dc_handle_ns {
+	DC_NS_FD = 0, /* POSIX file descriptor */
+	DC_NS_STREAM = 1, /* STDIO FILE * */
+	DC_NS_MPI_FILE = 2, /* MPI-IO MPI_File */
+	DC_NS_HID = 3, /* HDF5 hid_t (files, groups, datasets, attributes) */
+	DC_NS_COUNT,
 };
 
 struct dc_call {
@@ -64,6 +77,19 @@ struct dc_call {
 	__u64 fhash; /* 0 when no file is known */
 	__u64 args[DC_MAX_ARGS];
 	__u32 level; /* depth on the thread's call stack, 0 = outermost */
+	__u32 pad;
+};
+
+/* An event without duration: a tracepoint or USDT probe firing, or a hook's point. */
+struct dc_instant {
+	__u32 type;
+	__u32 probe;
+	__u32 pid;
+	__u32 tid;
+	__u64 ts; /* CLOCK_MONOTONIC ns */
+	__u64 fhash;
+	__u64 args[DC_MAX_ARGS];
+	__u32 level; /* calls open on the thread when it fired */
 	__u32 pad;
 };
 
