@@ -872,7 +872,10 @@ static int usdt_names(struct gen *g, const struct gen_usdt *v, size_t n, struct 
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		if (!dc_ident_ok(v[i].provider) || !dc_ident_ok(v[i].name)) {
-			skip_name(g, v[i].name);
+			char both[256];
+
+			snprintf(both, sizeof(both), "%s:%s", v[i].provider, v[i].name);
+			skip_name(g, both);
 			continue;
 		}
 		if (asprintf(&out->v[out->n], "%s:%s", v[i].provider, v[i].name) < 0)

@@ -170,3 +170,27 @@ def chrome_rules(events, where):
             for k, v in e.get("args", {}).items():
                 check(isinstance(v, (int, float)) and not isinstance(v, bool),
                       "%s: counter %d: arg %s is not a number" % (where, n, k))
+
+def elf_section(path, name):
+    """The bytes of section @name of a 64-bit little-endian ELF file, or None."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    check(data[:4] == b"\x7fELF" and data[4] == 2, "%s: not a 64-bit ELF file" % path)
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", data, 0x3a)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize)
+                for i in range(shnum)]
+    stroff = sections[shstrndx][4]
+    for sh in sections:
+        end = data.index(b"\0", stroff + sh[0])
+        if data[stroff + sh[0]:end].decode() == name:
+            return data[sh[4]:sh[4] + sh[5]]
+    return None
+
+
+def manifest(path):
+    """The probe lines of a generated object's manifest, as lists of fields."""
+    text = elf_section(path, ".datacrumbs")
+    check(text is not None, "%s: no manifest" % path)
+    return [line.split("\t") for line in text.decode().splitlines() if line.startswith("probe\t")]
