@@ -106,8 +106,8 @@ static int index_src(const struct gen_argctx *ax, const char *ref, struct dc_src
 	s->how = ref[0] == '*' ? DC_SRC_DEREF : DC_SRC_ARG;
 	s->arg = atoi(ref + (ref[0] == '*'));
 	if (ax->nargs >= 0 && s->arg >= ax->nargs)
-		return dc_err(-EINVAL, "it takes %d argument%s: there is no argument %d", ax->nargs,
-			      ax->nargs == 1 ? "" : "s", s->arg);
+		return dc_err(-EINVAL, "%s takes %d argument%s: there is no argument %d", ax->name,
+			      ax->nargs, ax->nargs == 1 ? "" : "s", s->arg);
 	return 0;
 }
 

@@ -121,6 +121,7 @@ void gen__free(struct gen *g);
 struct gen_kfunc;
 struct gen_argctx {
 	enum dc_kind kind;
+	const char *name; /* the function, system call or probe, for messages */
 	const struct dc_tpformat *tp, *xtp; /* tracepoint: entry and exit event */
 	const struct gen_kfunc *fn; /* kprobe, fentry */
 	struct gen_kbtf *kbtf;

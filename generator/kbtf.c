@@ -241,7 +241,8 @@ int gen_kbtf__chain(struct gen_kbtf *k, const struct gen_kfunc *fn, int arg, con
 				      "struct",
 				      part);
 		if (!find_member(btf, t, part, &type, &bitfield))
-			return dc_err(-ENOENT, "%s has no member '%s'",
+			return dc_err(-ENOENT, "%s %s has no member '%s'",
+				      btf_is_union(t) ? "union" : "struct",
 				      btf__name_by_offset(btf, t->name_off), part);
 		if (bitfield)
 			return dc_err(-EINVAL, "'%s' is a bit field, which cannot be read", part);

@@ -360,6 +360,7 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 		err = seen_add(g, key);
 		if (err <= 0)
 			continue;
+		ax.name = fs->name;
 		err = user_capture(cfg, fs, fs->name, &ax, &cap);
 		in.name = fs->as ? fs->as : fs->name;
 		in.offset = fn->offset;
@@ -462,7 +463,9 @@ static int syscall_arity(struct gen *g, const char *name)
 static int add_syscall(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp,
 		       const struct dc_fnspec *fs, const char *name, struct dc_loc loc)
 {
-	struct gen_argctx ax = { .kind = DC_KIND_SYSCALL, .nargs = syscall_arity(g, name) };
+	struct gen_argctx ax = { .kind = DC_KIND_SYSCALL,
+				 .name = name,
+				 .nargs = syscall_arity(g, name) };
 	struct probe_in in = { .kind = 's', .name = name, .sys = name, .loc = loc };
 	struct dc_capture cap;
 	char key[80];
@@ -578,7 +581,7 @@ static int add_tracepoint(struct gen *g, const struct dc_config *cfg, const stru
 			  const char *as, struct dc_loc loc)
 {
 	struct dc_tpformat tp = { 0 }, xtp = { 0 };
-	struct gen_argctx ax = { .kind = DC_KIND_TRACEPOINT, .tp = &tp, .nargs = -1 };
+	struct gen_argctx ax = { .kind = DC_KIND_TRACEPOINT, .name = name, .tp = &tp, .nargs = -1 };
 	struct probe_in in = { .kind = 't', .point = name, .exit_point = exit, .loc = loc };
 	struct dc_capture cap;
 	char key[300];
@@ -721,7 +724,7 @@ static int add_kfunc(struct gen *g, const struct dc_config *cfg, const struct dc
 		     const struct dc_fnspec *fs, const char *name, struct dc_loc loc)
 {
 	bool fentry = grp->kind == DC_KIND_FENTRY;
-	struct gen_argctx ax = { .kind = grp->kind, .kbtf = g->kbtf, .nargs = -1 };
+	struct gen_argctx ax = { .kind = grp->kind, .name = name, .kbtf = g->kbtf, .nargs = -1 };
 	struct probe_in in = {
 		.kind = fentry ? 'f' : 'k', .name = name, .point = name, .loc = loc
 	};
@@ -812,7 +815,7 @@ static int add_usdt(struct gen *g, const struct dc_config *cfg, const struct dc_
 		    const struct match_ctx *m, const struct dc_fnspec *fs, const char *name,
 		    const char *exit, const char *stem, struct dc_loc loc)
 {
-	struct gen_argctx ax = { .kind = DC_KIND_USDT };
+	struct gen_argctx ax = { .kind = DC_KIND_USDT, .name = name };
 	struct probe_in in = {
 		.kind = 'd', .target = m->target, .point = name, .exit_point = exit, .loc = loc
 	};
@@ -977,7 +980,7 @@ static int read_hook(const struct dc_config *cfg, const struct dc_group *grp, ch
 
 static int resolve_custom(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp)
 {
-	struct gen_argctx ax = { .kind = DC_KIND_CUSTOM, .nargs = -1 };
+	struct gen_argctx ax = { .kind = DC_KIND_CUSTOM, .name = "a hook", .nargs = -1 };
 	struct probe_in in = { .kind = 'c' };
 	struct gen_hook *h;
 	struct dc_capture cap;

@@ -198,10 +198,12 @@ static const struct entry catalog[] = {
 	{ "newstat newlstat", SYS, "path=0" },
 	{ "fstat fstat64", USER, "fd=0 ret=int" },
 	{ "newfstat", SYS, "fd=0" },
-	{ "fstatat fstatat64 newfstatat", BOTH, "dirfd=0 path=1 flags=3 ret=int" },
+	{ "fstatat fstatat64", USER, "dirfd=0 path=1 flags=3 ret=int" },
+	{ "newfstatat", SYS, "dirfd=0 path=1 flags=3 ret=int" },
 	{ "statx", BOTH, "dirfd=0 path=1 flags=2 mask=3 ret=int" },
 	{ "access", BOTH, "path=0 mode=1 ret=int" },
-	{ "faccessat faccessat2", BOTH, "dirfd=0 path=1 mode=2 ret=int" },
+	{ "faccessat", BOTH, "dirfd=0 path=1 mode=2 ret=int" },
+	{ "faccessat2", SYS, "dirfd=0 path=1 mode=2 ret=int" },
 	{ "unlink rmdir", BOTH, "path=0 ret=int" },
 	{ "unlinkat", BOTH, "dirfd=0 path=1 flags=2 ret=int" },
 	{ "mkdir", BOTH, "path=0 mode=1 ret=int" },
@@ -221,7 +223,7 @@ static const struct entry catalog[] = {
 	{ "fcntl fcntl64", BOTH, "fd=0 cmd=1 ret=int" },
 	{ "sendfile sendfile64", BOTH, "outfd=0 fd=1 size=3" },
 	{ "copy_file_range", BOTH, "fd=0 outfd=2 size=4" },
-	{ "io_submit", BOTH, "nr=1 ret=int" },
+	{ "io_submit", SYS, "nr=1 ret=int" },
 	{ "sync", BOTH, "" },
 	{ "execve", BOTH, "path=0 ret=int" },
 	{ "execveat", SYS, "dirfd=0 path=1 flags=4 ret=int" },
@@ -302,9 +304,9 @@ static const struct entry catalog[] = {
 	  USER, "hid=0 ret=hid" },
 	{ "H5Dread H5Dwrite H5Aread H5Awrite H5Dset_extent H5Dextend H5Dflush H5Drefresh "
 	  "H5Dget_storage_size H5Dvlen_get_buf_size H5Gflush H5Grefresh H5Oflush H5Orefresh "
-	  "H5Lexists H5Ldelete H5Literate H5Literate2 H5Lcreate_hard H5Lcreate_soft H5Tcommit1 "
+	  "H5Lexists H5Ldelete H5Literate H5Lcreate_hard H5Lcreate_soft H5Tcommit1 "
 	  "H5Tcommit2 H5Tcommit_anon H5Oget_info H5Oget_info2 H5Oget_info_by_name "
-	  "H5Ovisit H5Ovisit2 H5Gget_info H5Gget_objinfo H5Aexists H5Adelete H5Aiterate2",
+	  "H5Ovisit H5Gget_info H5Gget_objinfo H5Aexists H5Adelete H5Aiterate2",
 	  USER, "hid=0 ret=int" },
 	{ "H5Dread_chunk", USER, "hid=0 ret=int" },
 	{ "H5Dwrite_chunk", USER, "hid=0 size=4 ret=int" },

@@ -639,7 +639,9 @@ static int functions(struct ctx *x, struct dc_group *g, yaml_node_t *v)
 			return node_err(x, e, "function entry without a name");
 		if (!name_ok(g->kind, f->name))
 			return node_err(x, e, "'%.64s' is not a valid %s name%s", f->name, r->what,
-					r->pairs ? " (expected group:name)" : "");
+					g->kind == DC_KIND_USDT ? " (expected provider:name)" :
+					g->kind == DC_KIND_TRACEPOINT ? " (expected group:name)" :
+									"");
 		if (f->nkey && !f->exit)
 			return dc_config__err(x->cfg, f->key_loc, -EINVAL,
 					      "key joins the two ends of a pair: give exit too");

@@ -519,6 +519,10 @@ static __always_inline void dc_pend_end(struct dc_pend *p, __u64 key, __u64 end,
  *   point: f = dc_hook_point(id); f->args[0] = ...; dc_emit_point(f);
  * Both return NULL for processes that are not traced.
  */
+/* DC_HOOK_ID(i) with i past the hook's events calls this, which clang refuses. */
+extern int dc_hook_id_out_of_range(void) __attribute__((
+	error("DC_HOOK_ID(i) takes a constant i below the number of events the config lists")));
+
 static __always_inline struct dc_frame *dc_hook_begin(__u32 id)
 {
 	struct dc_frame *f = dc_enter(id);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Each config in bad-configs/ names its error in a "# expect:" first line;
 the generator must print exactly "file:line:col: message", exit 1 and write
-nothing. Comment lines shift nothing: locations count every line."""
+nothing. Comment lines shift nothing: locations count every line. @DIR@ in
+a message stands for the bad-configs directory, wherever the tree is."""
 import glob
 import os
 import sys
@@ -22,6 +23,7 @@ def main():
             first = f.readline()
         check(first.startswith("# expect: "), "%s: no expect line" % path)
         line, col, msg = first[len("# expect: "):].rstrip("\n").split(":", 2)
+        msg = msg.replace("@DIR@", os.path.dirname(path))
         # The expect line itself is line 1, so the body's lines are one lower.
         want = "datacrumbs-generate: %s:%d:%s:%s" % (path, int(line) + 1, col, msg)
         out = os.path.join(work, os.path.basename(path) + ".bpf.o")

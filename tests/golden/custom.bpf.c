@@ -7,7 +7,8 @@
  */
 #define DC_HOOK_BASE 0
 #define DC_HOOK_COUNT 2
-#define DC_HOOK_ID(i) (DC_HOOK_BASE + (i) + 0 * sizeof(char[(i) < DC_HOOK_COUNT ? 1 : -1]))
+#define DC_HOOK_ID(i) \
+	__builtin_choose_expr((i) < DC_HOOK_COUNT, DC_HOOK_BASE + (i), dc_hook_id_out_of_range())
 // SPDX-License-Identifier: MIT
 /*
  * A custom hook for the tests: write(2) as a span named by the config's
