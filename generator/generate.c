@@ -227,6 +227,9 @@ static int build_object(struct gen *g, const struct gen_dirs *d, const struct dc
 		err = dc_manifest__attach(tmpobj, &man);
 	if (!err && chmod(tmpobj, 0644))
 		err = dc_err(-errno, "%s: %s", tmpobj, strerror(errno));
+	/* What the kernel refuses is not written out. */
+	if (!err && o->verify)
+		err = gen__verify(g, tmpobj);
 	if (!err && rename(tmpobj, out))
 		err = dc_err(-errno, "%s: %s", out, strerror(errno));
 	if (err)
@@ -307,8 +310,7 @@ static int run(int argc, char **argv)
 	if (!err && dc_verbosity >= 0)
 		printf("wrote %s: %zu probes, %zu capture classes\n", o.output, g.man.nprobes,
 		       g.nclasses);
-	if (!err && o.verify)
-		err = gen__verify(&g, o.output);
+
 out:
 	dc_buf_free(&c);
 	gen__free(&g);

@@ -41,27 +41,41 @@ int gen__hooks(struct gen *g, const char *obj_path)
 	return err;
 }
 
-/* The program the kernel refused, as libbpf names it in its messages. */
+/* The program the kernel refused, as libbpf names it, and the verifier's last word. */
 static char failed_prog[64];
 static char last_line[256];
 
+/* The last line of the verifier log inside @msg, if libbpf is passing one on. */
+static void keep_verdict(const char *msg)
+{
+	const char *begin = strstr(msg, "-- BEGIN PROG LOAD LOG --");
+	const char *end = begin ? strstr(begin, "-- END PROG LOAD LOG --") : NULL;
+	const char *p, *line = NULL;
+
+	if (!end)
+		return;
+	for (p = strchr(begin, '\n'); p && p < end; p = strchr(p + 1, '\n'))
+		if (p + 1 < end && p[1] != '\n' && strncmp(p + 1, "processed ", 10) &&
+		    strncmp(p + 1, "-- END", 6))
+			line = p + 1;
+	if (line)
+		snprintf(last_line, sizeof(last_line), "%.*s", (int)strcspn(line, "\n"), line);
+}
+
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	char line[1024];
+	static char msg[1 << 16];
 	const char *p;
 
 	if (level == LIBBPF_DEBUG)
 		return 0;
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (dc_verbosity > 0)
-		fputs(line, stderr);
-	p = strstr(line, "prog '");
-	if (p && strstr(line, "failed to load") && !failed_prog[0])
+		fputs(msg, stderr);
+	p = strstr(msg, "prog '");
+	if (p && strstr(msg, "failed to load") && !failed_prog[0])
 		snprintf(failed_prog, sizeof(failed_prog), "%.*s", (int)strcspn(p + 6, "'"), p + 6);
-	/* The verifier's last words before libbpf's own summary say why. */
-	if (!strstr(line, "libbpf:") && !strstr(line, "-- END") &&
-	    strspn(line, " \n") < strlen(line))
-		snprintf(last_line, sizeof(last_line), "%.*s", (int)strcspn(line, "\n"), line);
+	keep_verdict(msg);
 	return 0;
 }
 

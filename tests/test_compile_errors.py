@@ -4,13 +4,19 @@
 a custom hook names the hook's own file, line and column and the config
 entry that included it; an error in generated code (here forced with a
 broken template) names the config entry whose code it is. A hook that
-defines no program is refused. No failure leaves an object behind."""
+defines no program is refused. No failure leaves an object behind. And
+with --verify (as root), a program the kernel's verifier refuses is
+reported against its config entry, with the verifier's reason, and not
+written."""
 import os
 import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dctest import BUILD, GENERATE, SOURCE, check, run, tmpdir  # noqa: E402
+
+BAD_READ = ("SEC(\"tracepoint/syscalls/sys_enter_write\")\nint h(void *ctx)\n{\n"
+            "\treturn *(int *)(long)bpf_get_prandom_u32();\n}\n")
 
 CONFIG = """module: hk
 probes:
@@ -60,6 +66,19 @@ def main():
     err = generate(cfg, os.path.join(work, "none.o"))
     check(err == "datacrumbs-generate: %s:5:13: %s defines no BPF program (a function with "
           "SEC)" % (cfg, hook), "empty hook: " + err)
+
+    # A program the verifier refuses, with --verify: compiled, kept, reported.
+    if os.geteuid() == 0:
+        with open(hook, "w") as f:
+            f.write(BAD_READ)
+        out = os.path.join(work, "verify.o")
+        status, _, err = run([GENERATE, "--verify", "-o", out, cfg])
+        check(status == 1 and len(err.splitlines()) == 1 and err.startswith(
+            "datacrumbs-generate: %s:5:13: the kernel's verifier rejects the program for this "
+            "entry (h): " % cfg) and "invalid mem access" in err, "verifier: %r" % err)
+        check(not os.path.exists(out), "an object the kernel refuses was written")
+    else:
+        print("note: --verify not tried: needs root")
 
     # Generated code that does not compile points at its config entry.
     data = os.path.join(work, "data")
