@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <regex.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,20 @@ static bool seen_has(const struct gen *g, const char *key)
 		if (!strcmp(s->slot[i], key))
 			return true;
 	return false;
+}
+
+/* seen_add() of the key formatted from @fmt. */
+static int seen_key(struct gen *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int seen_key(struct gen *g, const char *fmt, ...)
+{
+	char key[300];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(key, sizeof(key), fmt, ap);
+	va_end(ap);
+	return seen_add(g, key);
 }
 
 static const char *intern_path(struct gen *g, const char *path)
@@ -330,7 +345,7 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 	struct filter flt = { 0 };
 	struct dc_elf *elf = NULL;
 	struct dc_capture cap;
-	char path[PATH_MAX], key[64];
+	char path[PATH_MAX];
 	size_t i;
 	int err;
 
@@ -356,8 +371,7 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 					     fs->name, path);
 			break;
 		}
-		snprintf(key, sizeof(key), "u%u:%llx", in.target, (unsigned long long)fn->offset);
-		err = seen_add(g, key);
+		err = seen_key(g, "u%u:%llx", in.target, (unsigned long long)fn->offset);
 		if (err <= 0)
 			continue;
 		ax.name = fs->name;
@@ -382,8 +396,7 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 			skip_name(g, fn->name);
 			continue;
 		}
-		snprintf(key, sizeof(key), "u%u:%llx", in.target, (unsigned long long)fn->offset);
-		err = seen_add(g, key);
+		err = seen_key(g, "u%u:%llx", in.target, (unsigned long long)fn->offset);
 		if (err <= 0)
 			continue;
 		err = user_capture(cfg, NULL, fn->name, &ax, &cap);
@@ -468,11 +481,9 @@ static int add_syscall(struct gen *g, const struct dc_config *cfg, const struct 
 				 .nargs = syscall_arity(g, name) };
 	struct probe_in in = { .kind = 's', .name = name, .sys = name, .loc = loc };
 	struct dc_capture cap;
-	char key[80];
 	int err;
 
-	snprintf(key, sizeof(key), "s:%s", name);
-	err = seen_add(g, key);
+	err = seen_key(g, "s:%s", name);
 	if (err <= 0)
 		return err;
 	err = user_capture(cfg, fs, name, &ax, &cap);
@@ -584,15 +595,12 @@ static int add_tracepoint(struct gen *g, const struct dc_config *cfg, const stru
 	struct gen_argctx ax = { .kind = DC_KIND_TRACEPOINT, .name = name, .tp = &tp, .nargs = -1 };
 	struct probe_in in = { .kind = 't', .point = name, .exit_point = exit, .loc = loc };
 	struct dc_capture cap;
-	char key[300];
 	int err;
 
-	snprintf(key, sizeof(key), "t:%s", name);
-	err = seen_add(g, key);
+	err = seen_key(g, "t:%s", name);
 	if (err <= 0)
 		return err;
-	snprintf(key, sizeof(key), "texit:%s", exit ? exit : "");
-	if (exit && seen_add(g, key) < 0)
+	if (exit && seen_key(g, "texit:%s", exit) < 0)
 		return -ENOMEM;
 	err = dc_tpformat__read(g->tracefs, name, &tp);
 	if (err)
@@ -651,10 +659,8 @@ static int match_pairs(struct gen *g, const struct dc_names *all, const struct f
 
 	for (i = 0; pairs && !err && i < all->n; i++)
 		if (filter_match(flt, all->v[i]) &&
-		    find_pair(all, all->v[i], stem, exit, sizeof(stem))) {
-			snprintf(key, sizeof(key), "%sexit:%s", prefix, exit);
-			err = seen_add(g, key) < 0 ? -ENOMEM : 0;
-		}
+		    find_pair(all, all->v[i], stem, exit, sizeof(stem)))
+			err = seen_key(g, "%sexit:%s", prefix, exit) < 0 ? -ENOMEM : 0;
 	for (i = 0; !err && i < all->n; i++) {
 		bool paired;
 
@@ -730,7 +736,6 @@ static int add_kfunc(struct gen *g, const struct dc_config *cfg, const struct dc
 	};
 	struct gen_kfunc fn;
 	struct dc_capture cap;
-	char key[300];
 	int err, i;
 
 	err = gen_kbtf__func(g->kbtf, name, &fn);
@@ -749,8 +754,7 @@ static int add_kfunc(struct gen *g, const struct dc_config *cfg, const struct dc
 						      name);
 			return 0;
 		}
-	snprintf(key, sizeof(key), "%c:%s", in.kind, name);
-	err = seen_add(g, key);
+	err = seen_key(g, "%c:%s", in.kind, name);
 	if (err <= 0)
 		return err;
 	ax.fn = &fn;
@@ -821,7 +825,6 @@ static int add_usdt(struct gen *g, const struct dc_config *cfg, const struct dc_
 	};
 	const char *path = g->man.targets[m->target].path;
 	struct dc_capture cap;
-	char key[300];
 	int err;
 
 	ax.nargs = usdt_argc(m->notes, m->nnotes, name);
@@ -831,12 +834,10 @@ static int add_usdt(struct gen *g, const struct dc_config *cfg, const struct dc_
 	if (exit && usdt_argc(m->notes, m->nnotes, exit) < 0)
 		return dc_config__err(cfg, fs ? fs->exit_loc : loc, -ENOENT,
 				      "USDT probe '%s' not found in %s", exit, path);
-	snprintf(key, sizeof(key), "d%u:%s", m->target, name);
-	err = seen_add(g, key);
+	err = seen_key(g, "d%u:%s", m->target, name);
 	if (err <= 0)
 		return err;
-	snprintf(key, sizeof(key), "dexit:%s", exit ? exit : "");
-	if (exit && seen_add(g, key) < 0)
+	if (exit && seen_key(g, "dexit:%s", exit) < 0)
 		return -ENOMEM;
 	err = 0;
 	if (fs)

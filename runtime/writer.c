@@ -237,6 +237,24 @@ static void see_task(struct writer *w, uint32_t pid, uint32_t tid)
 	meta_string(w, "thread_name", pid, tid, comm, strlen(comm), NULL);
 }
 
+/* Begins an event's line: {"id":N,"name":...,"cat":...,"pid":P,"tid":T,"ts":TS */
+static char *put_head(struct writer *w, uint32_t probe, uint32_t pid, uint32_t tid, uint64_t ts)
+{
+	char *p;
+
+	see_task(w, pid, tid);
+	p = line_begin(w);
+	p = put_str(p, "{\"id\":");
+	p = put_u64(p, w->next_id++);
+	p = put_str(p, w->prefix[probe]);
+	p = put_str(p, "\"pid\":");
+	p = put_u64(p, pid);
+	p = put_str(p, ",\"tid\":");
+	p = put_u64(p, tid);
+	p = put_str(p, ",\"ts\":");
+	return put_u64(p, ts);
+}
+
 /* "hhash":"...","fhash":"...","field":N,... of an event's args. */
 static char *put_fields(const struct writer *w, char *p, const struct dc_mprobe *pr, uint64_t fhash,
 			const __u64 *args)
@@ -269,19 +287,9 @@ static void on_call(struct writer *w, const struct dc_call *r)
 	if (r->probe >= w->o.man->nprobes)
 		return;
 	pr = &w->o.man->probes[r->probe];
-	see_task(w, r->pid, r->tid);
 	ts = to_us(w, r->start);
 	end = to_us(w, r->end);
-	p = line_begin(w);
-	p = put_str(p, "{\"id\":");
-	p = put_u64(p, w->next_id++);
-	p = put_str(p, w->prefix[r->probe]);
-	p = put_str(p, "\"pid\":");
-	p = put_u64(p, r->pid);
-	p = put_str(p, ",\"tid\":");
-	p = put_u64(p, r->tid);
-	p = put_str(p, ",\"ts\":");
-	p = put_u64(p, ts);
+	p = put_head(w, r->probe, r->pid, r->tid, ts);
 	p = put_str(p, ",\"dur\":");
 	p = put_u64(p, end > ts ? end - ts : 0);
 	p = put_str(p, ",\"ph\":\"X\",\"args\":{");
@@ -303,17 +311,7 @@ static void on_instant(struct writer *w, const struct dc_instant *r)
 	if (r->probe >= w->o.man->nprobes)
 		return;
 	pr = &w->o.man->probes[r->probe];
-	see_task(w, r->pid, r->tid);
-	p = line_begin(w);
-	p = put_str(p, "{\"id\":");
-	p = put_u64(p, w->next_id++);
-	p = put_str(p, w->prefix[r->probe]);
-	p = put_str(p, "\"pid\":");
-	p = put_u64(p, r->pid);
-	p = put_str(p, ",\"tid\":");
-	p = put_u64(p, r->tid);
-	p = put_str(p, ",\"ts\":");
-	p = put_u64(p, to_us(w, r->ts));
+	p = put_head(w, r->probe, r->pid, r->tid, to_us(w, r->ts));
 	p = put_str(p, ",\"ph\":\"i\",\"s\":\"t\",\"args\":{");
 	p = put_fields(w, p, pr, r->fhash, r->args);
 	p = put_str(p, ",\"level\":");

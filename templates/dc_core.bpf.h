@@ -155,6 +155,17 @@ static __always_inline struct dc_stack *dc_stack_get(__u64 flags)
 	return bpf_task_storage_get(&dc_stacks, bpf_get_current_task_btf(), NULL, flags);
 }
 
+static __always_inline void dc_frame_init(struct dc_frame *f, __u32 probe)
+{
+	f->probe = probe;
+	f->fhash = 0;
+	f->handle = 0;
+	f->args[0] = 0;
+	f->args[1] = 0;
+	f->args[2] = 0;
+	f->args[3] = 0;
+}
+
 /* Entry side of every probe: a stack push, nothing more. */
 static __always_inline struct dc_frame *dc_enter(__u32 probe)
 {
@@ -175,13 +186,7 @@ static __always_inline struct dc_frame *dc_enter(__u32 probe)
 	}
 	st->depth = d + 1;
 	f = &st->f[d];
-	f->probe = probe;
-	f->fhash = 0;
-	f->handle = 0;
-	f->args[0] = 0;
-	f->args[1] = 0;
-	f->args[2] = 0;
-	f->args[3] = 0;
+	dc_frame_init(f, probe);
 	return f;
 }
 
@@ -223,33 +228,46 @@ static __always_inline struct dc_frame *dc_leave(__u32 probe, __u32 *level)
 	return NULL;
 }
 
+/* What call and point records take alike from frame @f of thread @id (pid_tgid). */
+#define DC_FILL_EVENT(r, f, id)              \
+	do {                                 \
+		(r)->probe = (f)->probe;     \
+		(r)->pid = (id) >> 32;       \
+		(r)->tid = (__u32)(id);      \
+		(r)->fhash = (f)->fhash;     \
+		(r)->args[0] = (f)->args[0]; \
+		(r)->args[1] = (f)->args[1]; \
+		(r)->args[2] = (f)->args[2]; \
+		(r)->args[3] = (f)->args[3]; \
+	} while (0)
+
+/* Ring space for one event, counted as emitted, or as dropped when there is none. */
+static __always_inline void *dc_reserve_event(__u64 size)
+{
+	struct dc_stats *s = dc_stats_get();
+	void *r;
+
+	if (s)
+		s->calls++;
+	r = bpf_ringbuf_reserve(&dc_events, size, 0);
+	if (!r && s)
+		s->drops++;
+	return r;
+}
+
 /* Emits the call of @f as made by thread @id (pid_tgid). */
 static __always_inline void dc_emit_as(struct dc_frame *f, __u32 level, __u64 end, __s64 ret,
 				       __u64 id)
 {
-	struct dc_stats *s = dc_stats_get();
-	struct dc_call *r;
+	struct dc_call *r = dc_reserve_event(sizeof(*r));
 
-	if (s)
-		s->calls++;
-	r = bpf_ringbuf_reserve(&dc_events, sizeof(*r), 0);
-	if (!r) {
-		if (s)
-			s->drops++;
+	if (!r)
 		return;
-	}
 	r->type = DC_REC_CALL;
-	r->probe = f->probe;
-	r->pid = id >> 32;
-	r->tid = (__u32)id;
+	DC_FILL_EVENT(r, f, id);
 	r->start = f->start;
 	r->end = end;
 	r->ret = ret;
-	r->fhash = f->fhash;
-	r->args[0] = f->args[0];
-	r->args[1] = f->args[1];
-	r->args[2] = f->args[2];
-	r->args[3] = f->args[3];
 	r->level = level;
 	r->pad = 0;
 	bpf_ringbuf_submit(r, dc_rb_flags());
@@ -408,13 +426,7 @@ static __always_inline struct dc_frame *dc_point(__u32 probe)
 	f = bpf_map_lookup_elem(&dc_points, &zero);
 	if (!f)
 		return NULL;
-	f->probe = probe;
-	f->fhash = 0;
-	f->handle = 0;
-	f->args[0] = 0;
-	f->args[1] = 0;
-	f->args[2] = 0;
-	f->args[3] = 0;
+	dc_frame_init(f, probe);
 	f->start = bpf_ktime_get_ns();
 	return f;
 }
@@ -430,27 +442,13 @@ static __always_inline __u32 dc_depth(void)
 static __always_inline void dc_emit_point(struct dc_frame *f)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct dc_stats *s = dc_stats_get();
-	struct dc_instant *r;
+	struct dc_instant *r = dc_reserve_event(sizeof(*r));
 
-	if (s)
-		s->calls++;
-	r = bpf_ringbuf_reserve(&dc_events, sizeof(*r), 0);
-	if (!r) {
-		if (s)
-			s->drops++;
+	if (!r)
 		return;
-	}
 	r->type = DC_REC_INSTANT;
-	r->probe = f->probe;
-	r->pid = id >> 32;
-	r->tid = (__u32)id;
+	DC_FILL_EVENT(r, f, id);
 	r->ts = f->start;
-	r->fhash = f->fhash;
-	r->args[0] = f->args[0];
-	r->args[1] = f->args[1];
-	r->args[2] = f->args[2];
-	r->args[3] = f->args[3];
 	r->level = dc_depth();
 	r->pad = 0;
 	bpf_ringbuf_submit(r, dc_rb_flags());

@@ -194,3 +194,10 @@ def manifest(path):
     text = elf_section(path, ".datacrumbs")
     check(text is not None, "%s: no manifest" % path)
     return [line.split("\t") for line in text.decode().splitlines() if line.startswith("probe\t")]
+
+
+def only_trace(directory):
+    """The events of the one trace datacrumbs-run wrote into @directory."""
+    traces = [os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".pfw.gz")]
+    check(len(traces) == 1, "expected one trace in %s, got %s" % (directory, traces))
+    return read_trace(traces[0])

@@ -30,21 +30,11 @@ def main():
     work = tmpdir()
     cache = os.path.join(work, "cache")
     env = dict(os.environ, XDG_CACHE_HOME=cache)
-    a = write(os.path.join(work, "a.yaml"), """module: a
-probes:
-  - kind: uprobe
-    cat: POSIX
-    binary: libc.so.6
-    functions: [read, write, close]
-""")
+    libc = "module: %s\nprobes:\n  - kind: uprobe\n    cat: %s\n    binary: libc.so.6\n" \
+        "    functions: [%s]\n"
+    a = write(os.path.join(work, "a.yaml"), libc % ("a", "POSIX", "read, write, close"))
     # Other functions, same captures: the same C, so the same object.
-    b = write(os.path.join(work, "b.yaml"), """module: b
-probes:
-  - kind: uprobe
-    cat: OTHER
-    binary: libc.so.6
-    functions: [write, read, close]
-""")
+    b = write(os.path.join(work, "b.yaml"), libc % ("b", "OTHER", "write, read, close"))
     objs = [os.path.join(work, n) for n in ("a1.o", "a2.o", "b.o")]
     check(not gen(env, a, objs[0]), "first generate hit the cache")
     entries = os.listdir(os.path.join(cache, "datacrumbs"))

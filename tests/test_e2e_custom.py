@@ -11,7 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dctest import (RUN, WORKLOAD, calls, check, generate, metadata, need_bpf,  # noqa: E402
-                    read_trace, run, tmpdir)
+                    only_trace, run, tmpdir)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -44,8 +44,7 @@ probes:
     status, out, err = run([RUN, "-o", work, obj, "--", WORKLOAD, data])
     check(status == 7, "exit status %d: %s" % (status, err))
     units = [json.loads(line) for line in out.splitlines()]
-    traces = [os.path.join(work, n) for n in os.listdir(work) if n.endswith(".pfw.gz")]
-    events = read_trace(traces[0])
+    events = only_trace(work)
     fh = metadata(events, "FH")
     spans = calls(events)
     points = [e for e in events if e["ph"] == "i"]

@@ -11,7 +11,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import (RUN, calls, check, generate, metadata, need_bpf, read_trace,  # noqa: E402
+from dctest import (RUN, calls, check, generate, metadata, need_bpf, only_trace,  # noqa: E402
                     run, tmpdir)
 
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
@@ -29,8 +29,7 @@ def trace(work, name, binary, cat, functions, argv):
     obj = generate([cfg], os.path.join(sub, name + ".bpf.o"))
     status, out, err = run([RUN, "-o", sub, obj, "--", *argv, sub], env=ENV)
     check(status == 0, "%s: exit status %d: %s" % (name, status, err))
-    traces = [os.path.join(sub, n) for n in os.listdir(sub) if n.endswith(".pfw.gz")]
-    events = read_trace(traces[0])
+    events = only_trace(sub)
     me = json.loads(out.strip().splitlines()[-1])
     return me, calls(events), metadata(events, "FH")
 
@@ -85,15 +84,21 @@ def stdio(work):
     return len(xs)
 
 
-def hdf5(work):
-    prog = os.environ.get("DC_H5_WORKLOAD")
+def library_of(var, package):
+    """The test program in @var, and the library it uses, from a first run."""
+    prog = os.environ.get(var)
     if not prog:
-        print("note: HDF5 part not run: libhdf5-dev was missing at build time")
+        print("note: %s not run: %s was missing at build time" % (var, package))
+        return None, None
+    status, out, err = run([prog, tmpdir()], env=ENV)
+    check(status == 0, "%s: %s" % (prog, err))
+    return prog, json.loads(out.strip().splitlines()[-1])["lib"]
+
+
+def hdf5(work):
+    prog, lib = library_of("DC_H5_WORKLOAD", "libhdf5-dev")
+    if not prog:
         return 0
-    probe = tmpdir()
-    status, out, err = run([prog, probe])
-    check(status == 0, "h5 workload: %s" % err)
-    lib = json.loads(out)["lib"]
     me, xs, fh = trace(work, "hdf5", lib, "HDF5",
                        ["H5Fcreate", "H5Fopen", "H5Fclose", "H5Dcreate2", "H5Dopen2", "H5Dwrite",
                         "H5Dread", "H5Dclose"], [prog])
@@ -115,14 +120,9 @@ def hdf5(work):
 
 
 def mpiio(work):
-    prog = os.environ.get("DC_MPIIO_WORKLOAD")
+    prog, lib = library_of("DC_MPIIO_WORKLOAD", "libopenmpi-dev")
     if not prog:
-        print("note: MPI-IO part not run: libopenmpi-dev was missing at build time")
         return 0
-    probe = tmpdir()
-    status, out, err = run([prog, probe], env=ENV)
-    check(status == 0, "mpiio workload: %s" % err)
-    lib = json.loads(out.strip().splitlines()[-1])["lib"]
     me, xs, fh = trace(work, "mpiio", lib, "MPIIO",
                        ["MPI_File_open", "MPI_File_write_at", "MPI_File_read_at",
                         "MPI_File_close"], [prog])

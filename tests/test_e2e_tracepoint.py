@@ -28,7 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dctest import (RUN, WORKLOAD, calls, check, generate, metadata, need_bpf,  # noqa: E402
-                    read_trace, run, skip, tmpdir)
+                    only_trace, run, skip, tmpdir)
 
 READS = 50
 OFFSETS = sorted(i * 8000 + 100 for i in range(READS))
@@ -110,9 +110,7 @@ probes:
     main_pid = next(u["pid"] for u in units if u["role"] == "main")
     child = next(u for u in units if u["role"] == "child")
     threads = [u for u in units if u["role"].startswith("thread")]
-    traces = [os.path.join(work, n) for n in os.listdir(work) if n.endswith(".pfw.gz")]
-    check(len(traces) == 1, "traces: %s" % traces)
-    events = read_trace(traces[0])
+    events = only_trace(work)
     xs = calls(events)
     points = [e for e in events if e["ph"] == "i"]
     fh = metadata(events, "FH")

@@ -10,7 +10,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import (RUN, calls, check, generate, metadata, need_bpf, read_trace,  # noqa: E402
+from dctest import (RUN, calls, check, generate, metadata, need_bpf, only_trace,  # noqa: E402
                     run, skip, tmpdir)
 
 ITER = 5
@@ -44,8 +44,7 @@ probes:
     status, out, err = run([RUN, "-o", work, obj, "--", prog, marker])
     check(status == 0, "exit status %d: %s" % (status, err))
     me = json.loads(out)
-    traces = [os.path.join(work, n) for n in os.listdir(work) if n.endswith(".pfw.gz")]
-    events = read_trace(traces[0])
+    events = only_trace(work)
     spans = calls(events)
     points = [e for e in events if e["ph"] == "i"]
     check(all((e["pid"], e["tid"], e["cat"]) == (me["pid"], me["tid"], "APP")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Golden tests: the C rendered for each small config in golden/ must equal
-golden/NAME.bpf.c byte for byte, twice over (rendering is deterministic),
+golden/NAME.golden byte for byte, twice over (rendering is deterministic),
 and compile. @TESTLIB@, @USDT@ and @HOOKS@ stand for paths of the test
 binaries and hooks, which never reach the C. With DC_UPDATE_GOLDEN=1 the expected files are rewritten.
 
@@ -56,7 +56,7 @@ def main():
             got = f.read()
         with open(results[1][2], "rb") as f:
             check(f.read() == got, "%s: two renders differ" % name)
-        want_path = os.path.join(HERE, "golden", name + ".bpf.c")
+        want_path = os.path.join(HERE, "golden", name + ".golden")
         if update:
             shutil.copy(c, want_path)
         with open(want_path, "rb") as f:
@@ -66,7 +66,7 @@ def main():
                 print("note: %s not checked: this kernel lays its events or functions out "
                       "differently" % name)
                 continue
-            fail("%s: rendered C differs from golden/%s.bpf.c (diff %s %s)" %
+            fail("%s: rendered C differs from golden/%s.golden (diff %s %s)" %
                  (name, name, want_path, c))
         done += 1
     print("ok: %d goldens" % done)

@@ -12,7 +12,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import (GENERATE, RUN, SOURCE, calls, check, need_bpf, read_trace, run,  # noqa: E402
+from dctest import (GENERATE, RUN, SOURCE, calls, check, need_bpf, only_trace, run,  # noqa: E402
                     tmpdir)
 
 TESTLIB = os.environ.get("DC_TESTLIB", "")
@@ -142,8 +142,7 @@ def main():
     check(status == 0, "kernel: " + err)
     status, out, err = run([RUN, "-o", work, obj, "--", "/bin/echo", "written"])
     check(status == 0 and out == "written\n", "run: %d %s" % (status, err))
-    events = read_trace([os.path.join(work, n) for n in os.listdir(work)
-                         if n.endswith(".pfw.gz")][0])
+    events = only_trace(work)
     names = {e["name"] for e in calls(events)}
     check("write" in names, "the system call did not attach: %s" % err)
     if has_kprobes():
