@@ -127,7 +127,12 @@ probes:
     want = {(main_pid, true_pid), (main_pid, child["pid"])} | \
         {(main_pid, t["tid"]) for t in threads}
     got = {(e["args"]["parent"], e["args"]["child"]) for e in forks if e["pid"] == main_pid}
-    check(got == want, "forks %s, want %s" % (sorted(got), sorted(want)))
+    # A sanitizer's leak check at exit runs in a task of its own.
+    with open(WORKLOAD, "rb") as f:
+        helpers = 1 if b"__asan_init" in f.read() else 0
+    check(want <= got and len(got - want) <= helpers, "forks %s, want %s" %
+          (sorted(got), sorted(want)))
+    want = got
     check(all(e["pid"] == main_pid for e in forks), "forks by other processes: %s" % forks)
 
     # A keyed pair: begun by the creator, ended by the task itself.
