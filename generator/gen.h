@@ -158,14 +158,4 @@ int gen_kbtf__chain(struct gen_kbtf *k, const struct gen_kfunc *fn, int arg, con
 		    bool string, struct dc_src *out);
 void gen_kbtf__free(struct gen_kbtf *k);
 
-/* USDT probes of an ELF file (usdt.c). */
-struct gen_usdt {
-	char *provider;
-	char *name;
-	char *args; /* "-4@%edi 8@%rsi": size (negative: signed) @ location */
-	int argc;
-};
-int gen_usdt__load(const char *path, struct gen_usdt **out, size_t *n);
-void gen_usdt__free(struct gen_usdt *v, size_t n);
-
 #endif

@@ -338,6 +338,68 @@ static int user_capture(const struct dc_config *cfg, const struct dc_fnspec *fs,
 	return 0;
 }
 
+/*
+ * Finds, opens and reads the group's binary (its functions, or its USDT
+ * probes), and makes it a target of the manifest. @path gets its real path.
+ */
+static int open_target(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp,
+		       char *path, struct dc_elf **elf, uint32_t *target)
+{
+	int err = dc_lib_resolve(grp->binary, path, PATH_MAX);
+
+	if (!err)
+		err = dc_elf__open(path, elf);
+	if (!err && grp->kind == DC_KIND_USDT) {
+		err = dc_elf__load_usdt(*elf);
+		if (!err && !(*elf)->nusdt)
+			err = dc_err(-ENOENT, "%s has no USDT probes (.note.stapsdt)", path);
+	} else if (!err) {
+		err = dc_elf__load_funcs(*elf);
+	}
+	if (err)
+		return dc_config__err(cfg, grp->binary_loc, err, "%s", dc_errmsg(err));
+	return dc_manifest__add_target(&g->man, path, (*elf)->build_id, target);
+}
+
+/*
+ * The name a site (the names of one address) is probed under: the first
+ * that @flt selects, the preferred name first. Names that cannot be probe
+ * names are passed over, and counted if nothing else is left.
+ */
+static const char *site_name(struct gen *g, const struct dc_elf *e, const struct dc_site *s,
+			     const struct filter *flt)
+{
+	const char *skipped = NULL;
+	size_t k;
+
+	for (k = 0; k < s->n; k++) {
+		const char *name = e->funcs[e->site_funcs[s->first + k]].name;
+
+		if (!filter_match(flt, name))
+			continue;
+		if (dc_symbol_name_ok(name))
+			return name;
+		skipped = skipped ? skipped : name;
+	}
+	if (skipped)
+		skip_name(g, skipped);
+	return NULL;
+}
+
+/* The catalogue's capture for @name, or for another name of the same function. */
+static void site_capture(const struct dc_elf *e, const struct dc_site *s, const char *name,
+			 struct dc_capture *cap)
+{
+	size_t k;
+
+	if (dc_catalog_lookup(name, false, cap))
+		return;
+	for (k = 0; k < s->n; k++)
+		if (dc_catalog_lookup(e->funcs[e->site_funcs[s->first + k]].name, false, cap))
+			return;
+	dc_capture_init(cap);
+}
+
 static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp)
 {
 	struct gen_argctx ax = { .kind = DC_KIND_UPROBE, .nargs = -1 };
@@ -349,16 +411,7 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 	size_t i;
 	int err;
 
-	err = dc_lib_resolve(grp->binary, path, sizeof(path));
-	if (!err)
-		err = dc_elf__open(path, &elf);
-	if (!err)
-		err = dc_elf__load_funcs(elf);
-	if (err) {
-		err = dc_config__err(cfg, grp->binary_loc, err, "%s", dc_errmsg(err));
-		goto out;
-	}
-	err = dc_manifest__add_target(&g->man, path, elf->build_id, &in.target);
+	err = open_target(g, cfg, grp, path, &elf, &in.target);
 	if (err)
 		goto out;
 	in.cap = &cap;
@@ -385,25 +438,23 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 	if (err || !grp->nmatch)
 		goto out;
 	err = filter_init(&flt, grp);
+	if (!err)
+		err = dc_elf__sites(elf);
 	in.loc = grp->loc;
-	for (i = 0; !err && i < elf->nfuncs; i++) {
-		const struct dc_func *fn = &elf->funcs[i];
+	for (i = 0; !err && i < elf->nsites; i++) {
+		const char *name = site_name(g, elf, &elf->sites[i], &flt);
+		const struct dc_func *fn = &elf->funcs[elf->site_funcs[elf->sites[i].first]];
 
 		/* An IFUNC's address is its resolver, which says nothing about I/O. */
-		if (fn->ifunc || !filter_match(&flt, fn->name))
+		if (!name || fn->ifunc)
 			continue;
-		if (!dc_symbol_name_ok(fn->name)) {
-			skip_name(g, fn->name);
-			continue;
-		}
 		err = seen_key(g, "u%u:%llx", in.target, (unsigned long long)fn->offset);
 		if (err <= 0)
 			continue;
-		err = user_capture(cfg, NULL, fn->name, &ax, &cap);
-		in.name = fn->name;
+		site_capture(elf, &elf->sites[i], name, &cap);
+		in.name = name;
 		in.offset = fn->offset;
-		if (!err)
-			err = add_probe(g, cfg, grp, &in);
+		err = add_probe(g, cfg, grp, &in);
 	}
 	filter_free(&flt);
 out:
@@ -679,7 +730,7 @@ struct match_ctx {
 	const struct dc_config *cfg;
 	const struct dc_group *grp;
 	uint32_t target; /* usdt */
-	const struct gen_usdt *notes;
+	const struct dc_usdt *notes;
 	size_t nnotes;
 };
 
@@ -803,15 +854,18 @@ static int resolve_kfuncs(struct gen *g, const struct dc_config *cfg, const stru
 }
 
 /* Arguments every call site of @name passes, or -1 when there is no such probe. */
-static int usdt_argc(const struct gen_usdt *v, size_t n, const char *name)
+static int usdt_argc(const struct dc_usdt *v, size_t n, const char *name)
 {
+	struct dc_usdt_arg args[DC_USDT_ARG_MAX];
 	size_t i, plen = strcspn(name, ":");
-	int argc = -1;
+	int argc = -1, k;
 
 	for (i = 0; i < n; i++)
 		if (strlen(v[i].provider) == plen && !strncmp(v[i].provider, name, plen) &&
-		    !strcmp(v[i].name, name + plen + 1))
-			argc = argc < 0 || v[i].argc < argc ? v[i].argc : argc;
+		    !strcmp(v[i].name, name + plen + 1)) {
+			k = (int)dc_usdt_args(v[i].args, args, DC_USDT_ARG_MAX);
+			argc = argc < 0 || k < argc ? k : argc;
+		}
 	return argc;
 }
 
@@ -866,7 +920,7 @@ static int cmp_name(const void *a, const void *b)
 }
 
 /* "provider:name" of every probe, sorted and once each; odd names are skipped. */
-static int usdt_names(struct gen *g, const struct gen_usdt *v, size_t n, struct dc_names *out)
+static int usdt_names(struct gen *g, const struct dc_usdt *v, size_t n, struct dc_names *out)
 {
 	size_t i, j;
 
@@ -903,26 +957,16 @@ static int resolve_usdt(struct gen *g, const struct dc_config *cfg, const struct
 	struct match_ctx m = { cfg, grp, 0, NULL, 0 };
 	struct dc_names names = { 0 };
 	struct filter flt = { 0 };
-	struct gen_usdt *notes = NULL;
 	struct dc_elf *elf = NULL;
 	char path[PATH_MAX], buf[256];
-	size_t i, nnotes = 0;
+	size_t i;
 	int err;
 
-	err = dc_lib_resolve(grp->binary, path, sizeof(path));
-	if (!err)
-		err = dc_elf__open(path, &elf);
-	if (!err)
-		err = gen_usdt__load(path, &notes, &nnotes);
-	if (!err && !nnotes)
-		err = dc_err(-ENOENT, "%s has no USDT probes (.note.stapsdt)", path);
-	if (err) {
-		err = dc_config__err(cfg, grp->binary_loc, err, "%s", dc_errmsg(err));
+	err = open_target(g, cfg, grp, path, &elf, &m.target);
+	if (err)
 		goto out;
-	}
-	err = dc_manifest__add_target(&g->man, path, elf->build_id, &m.target);
-	m.notes = notes;
-	m.nnotes = nnotes;
+	m.notes = elf->usdt;
+	m.nnotes = elf->nusdt;
 	for (i = 0; !err && i < grp->nfns; i++) {
 		const struct dc_fnspec *fs = &grp->fns[i];
 
@@ -931,7 +975,7 @@ static int resolve_usdt(struct gen *g, const struct dc_config *cfg, const struct
 	}
 	if (err || !grp->nmatch)
 		goto out;
-	err = usdt_names(g, notes, nnotes, &names);
+	err = usdt_names(g, elf->usdt, elf->nusdt, &names);
 	if (!err)
 		err = filter_init(&flt, grp);
 	if (!err)
@@ -939,7 +983,6 @@ static int resolve_usdt(struct gen *g, const struct dc_config *cfg, const struct
 	filter_free(&flt);
 out:
 	dc_names_free(&names);
-	gen_usdt__free(notes, nnotes);
 	dc_elf__close(elf);
 	return err;
 }

@@ -178,7 +178,6 @@ static const struct entry catalog[] = {
 	{ "open open64", BOTH, "path=0 flags=1 mode=2 ret=fd" },
 	{ "creat creat64", BOTH, "path=0 mode=1 ret=fd" },
 	{ "openat openat64", BOTH, "dirfd=0 path=1 flags=2 mode=3 ret=fd" },
-	{ "openat2", SYS, "dirfd=0 path=1 ret=fd" },
 	{ "close", BOTH, "fd=0 closes ret=int" },
 	{ "read write", BOTH, "fd=0 size=2" },
 	{ "pread pread64 pwrite pwrite64", BOTH, "fd=0 size=2 offset=3" },

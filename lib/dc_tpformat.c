@@ -1,104 +1,76 @@
 // SPDX-License-Identifier: MIT
-#include <dirent.h>
+/*
+ * The view of a tracepoint the generator and the runtime need: its fields
+ * with what a program may do with each, from dc_kernel's format parsing.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dc_config.h"
 #include "dc_err.h"
 #include "dc_tpformat.h"
 
-/* "group:event" -> "group/event", both parts checked. */
-static int event_dir(const char *tracefs, const char *event, char *out, size_t len)
+static int convert(const struct dc_event *ev, struct dc_tpformat *out)
 {
-	const char *colon = strchr(event, ':');
+	size_t i;
 
-	if (!colon || !dc_pair_name_ok(event))
-		return -EINVAL;
-	if (snprintf(out, len, "%s/events/%.*s/%s", tracefs, (int)(colon - event), event,
-		     colon + 1) >= (int)len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
-/* One "field:TYPE NAME;\toffset:N;\tsize:N;\tsigned:N;" line. */
-static int parse_field(char *line, struct dc_tpfield *f)
-{
-	char *decl = strstr(line, "field:"), *semi, *name, *br;
-	unsigned int off, size;
-	int sign;
-
-	if (!decl)
-		return -EINVAL;
-	decl += 6;
-	semi = strchr(decl, ';');
-	if (!semi ||
-	    sscanf(semi, ";%*[ \t]offset:%u;%*[ \t]size:%u;%*[ \t]signed:%d;", &off, &size,
-		   &sign) != 3 ||
-	    off > 65535 || size > 65535)
-		return -EINVAL;
-	*semi = '\0';
-	name = strrchr(decl, ' ');
-	if (!name)
-		return -EINVAL;
-	*name++ = '\0';
-	br = strchr(name, '[');
-	if (br) {
-		*br = '\0';
-		f->array = true;
-	}
-	f->type = strdup(decl);
-	f->name = strdup(name);
-	if (!f->type || !f->name)
+	out->fields = calloc(ev->nfields ? ev->nfields : 1, sizeof(*out->fields));
+	if (!out->fields)
 		return -ENOMEM;
-	f->off = off;
-	f->size = size;
-	f->is_signed = sign == 1;
-	f->data_loc = !strncmp(decl, "__data_loc ", 11) || !strncmp(decl, "__rel_loc ", 10);
-	f->pointer = strchr(decl, '*') != NULL;
+	out->size = 8; /* the common_* header */
+	for (i = 0; i < ev->nfields; i++) {
+		const struct dc_kfield *k = &ev->fields[i];
+		struct dc_tpfield *f = &out->fields[out->nfields];
+
+		if (k->offset > 65535 || k->size > 65535)
+			continue;
+		f->type = strdup(k->type);
+		f->name = strdup(k->name);
+		out->nfields++;
+		if (!f->type || !f->name)
+			return -ENOMEM;
+		f->off = k->offset;
+		f->size = k->size;
+		f->is_signed = k->is_signed;
+		f->data_loc =
+			!strncmp(k->type, "__data_loc ", 11) || !strncmp(k->type, "__rel_loc ", 10);
+		f->array = !f->data_loc && strchr(k->type, '[');
+		f->pointer = strchr(k->type, '*') != NULL;
+		if (f->off + f->size > out->size)
+			out->size = f->off + f->size;
+	}
 	return 0;
 }
 
 int dc_tpformat__read(const char *tracefs, const char *event, struct dc_tpformat *out)
 {
-	char path[PATH_MAX], line[512];
-	FILE *f;
-	int err = 0;
+	const char *colon = strchr(event, ':');
+	struct dc_events one = { 0 };
+	char dir[PATH_MAX];
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	err = event_dir(tracefs, event, path, sizeof(path) - 8);
-	if (err)
-		return err;
-	strcat(path, "/format");
-	f = fopen(path, "re");
-	if (!f)
+	if (!colon || !dc_pair_name_ok(event))
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%s/events/%.*s/%s", tracefs, (int)(colon - event), event,
+		 colon + 1);
+	if (access(dir, F_OK))
 		return -errno;
-	while (!err && fgets(line, sizeof(line), f)) {
-		struct dc_tpfield fl = { 0 }, *v;
-
-		if (!strstr(line, "field:"))
-			continue;
-		err = parse_field(line, &fl);
-		if (!err && (fl.off + fl.size) > out->size)
-			out->size = fl.off + fl.size;
-		if (err || !strncmp(fl.name, "common_", 7)) {
-			free(fl.type);
-			free(fl.name);
-			continue;
-		}
-		v = realloc(out->fields, (out->nfields + 1) * sizeof(*v));
-		if (!v) {
-			free(fl.type);
-			free(fl.name);
-			err = -ENOMEM;
-			break;
-		}
-		out->fields = v;
-		v[out->nfields++] = fl;
-	}
-	fclose(f);
+	one.v = calloc(1, sizeof(*one.v));
+	if (!one.v)
+		return -ENOMEM;
+	one.n = 1;
+	one.v->id = -1;
+	one.v->system = strndup(event, colon - event);
+	one.v->name = strdup(colon + 1);
+	err = !one.v->system || !one.v->name ? -ENOMEM : dc_event__format(tracefs, one.v);
+	if (!err)
+		err = convert(one.v, out);
+	dc_events__free(&one);
 	if (err)
 		dc_tpformat__free(out);
 	return err;
@@ -131,52 +103,24 @@ static int cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Appends "@group:@event" to @out. */
-static int push(struct dc_names *out, size_t *cap, const char *group, const char *event)
-{
-	char *s;
-
-	if (out->n == *cap) {
-		size_t c = *cap ? *cap * 2 : 1024;
-		char **v = realloc(out->v, c * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		out->v = v;
-		*cap = c;
-	}
-	if (asprintf(&s, "%s:%s", group, event) < 0)
-		return -ENOMEM;
-	out->v[out->n++] = s;
-	return 0;
-}
-
 int dc_tp_list(const char *tracefs, struct dc_names *out)
 {
-	char path[PATH_MAX];
-	struct dirent *g, *e;
-	size_t cap = 0;
-	DIR *top, *d;
-	int err = 0;
+	struct dc_events evs;
+	size_t i;
+	int err;
 
 	*out = (struct dc_names){ 0 };
-	snprintf(path, sizeof(path), "%s/events", tracefs);
-	top = opendir(path);
-	if (!top)
-		return -errno;
-	while (!err && (g = readdir(top))) {
-		if (g->d_name[0] == '.' || !dc_ident_ok(g->d_name))
-			continue;
-		snprintf(path, sizeof(path), "%s/events/%s", tracefs, g->d_name);
-		d = opendir(path);
-		if (!d)
-			continue;
-		while (!err && (e = readdir(d)))
-			if (e->d_type == DT_DIR && dc_ident_ok(e->d_name))
-				err = push(out, &cap, g->d_name, e->d_name);
-		closedir(d);
+	err = dc_events__load(tracefs, &evs);
+	if (err)
+		return err;
+	out->v = calloc(evs.n ? evs.n : 1, sizeof(*out->v));
+	for (i = 0; out->v && i < evs.n; i++) {
+		if (asprintf(&out->v[out->n], "%s:%s", evs.v[i].system, evs.v[i].name) < 0)
+			break;
+		out->n++;
 	}
-	closedir(top);
+	err = !out->v || out->n < evs.n ? -ENOMEM : 0;
+	dc_events__free(&evs);
 	if (err)
 		dc_names_free(out);
 	else

@@ -201,3 +201,10 @@ def only_trace(directory):
     traces = [os.path.join(directory, n) for n in os.listdir(directory) if n.endswith(".pfw.gz")]
     check(len(traces) == 1, "expected one trace in %s, got %s" % (directory, traces))
     return read_trace(traces[0])
+
+
+def write_text(path, text):
+    """Writes @text to @path; returns @path."""
+    with open(path, "w") as f:
+        f.write(text)
+    return path

@@ -9,7 +9,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import GENERATE, SOURCE, check, manifest, run, tmpdir  # noqa: E402
+from dctest import GENERATE, SOURCE, check, manifest, run, tmpdir, write_text  # noqa: E402
 
 HIT = "compiled object taken from the cache"
 
@@ -20,21 +20,15 @@ def gen(env, cfg, out):
     return HIT in err
 
 
-def write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return path
-
-
 def main():
     work = tmpdir()
     cache = os.path.join(work, "cache")
     env = dict(os.environ, XDG_CACHE_HOME=cache)
     libc = "module: %s\nprobes:\n  - kind: uprobe\n    cat: %s\n    binary: libc.so.6\n" \
         "    functions: [%s]\n"
-    a = write(os.path.join(work, "a.yaml"), libc % ("a", "POSIX", "read, write, close"))
+    a = write_text(os.path.join(work, "a.yaml"), libc % ("a", "POSIX", "read, write, close"))
     # Other functions, same captures: the same C, so the same object.
-    b = write(os.path.join(work, "b.yaml"), libc % ("b", "OTHER", "write, read, close"))
+    b = write_text(os.path.join(work, "b.yaml"), libc % ("b", "OTHER", "write, read, close"))
     objs = [os.path.join(work, n) for n in ("a1.o", "a2.o", "b.o")]
     check(not gen(env, a, objs[0]), "first generate hit the cache")
     entries = os.listdir(os.path.join(cache, "datacrumbs"))
@@ -53,8 +47,8 @@ def main():
     # A hook is part of the C: editing it must compile again.
     hook = os.path.join(work, "hook.bpf.c")
     with open(os.path.join(SOURCE, "tests", "hooks", "write_hook.bpf.c")) as f:
-        write(hook, f.read())
-    c = write(os.path.join(work, "c.yaml"), """module: c
+        write_text(hook, f.read())
+    c = write_text(os.path.join(work, "c.yaml"), """module: c
 probes:
   - kind: custom
     cat: HOOK
@@ -74,7 +68,7 @@ probes:
 
     # A damaged entry is not used, and is replaced.
     for e in os.listdir(os.path.join(cache, "datacrumbs")):
-        write(os.path.join(cache, "datacrumbs", e), "garbage")
+        write_text(os.path.join(cache, "datacrumbs", e), "garbage")
     check(not gen(env, a, objs[1]), "damaged entry used")
     check(gen(env, a, objs[1]), "damaged entry not replaced")
 

@@ -6,6 +6,7 @@ does is refused at attach, EACCES), and every catalogued system call this
 kernel has must generate. Names the catalogue gives for user libraries must
 exist in them: libc's POSIX and STDIO calls, and MPI-IO and HDF5 where
 those libraries are installed."""
+import json
 import os
 import re
 import sys
@@ -31,10 +32,15 @@ def arity(tfs, name):
 
 
 def library_functions(lib):
-    status, out, _ = run([EXPLORE, lib])
+    """Every name of every function of @lib, aliases included."""
+    status, out, _ = run([EXPLORE, "--json", "--no-prototypes", lib])
     if status:
         return None
-    return {line.split()[0] for line in out.splitlines() if line and not line.startswith("#")}
+    names = set()
+    for f in json.loads(out)["functions"]:
+        names.add(f["name"])
+        names.update(a["name"] for a in f.get("aliases", []))
+    return names
 
 
 def main():
