@@ -12,6 +12,7 @@ cache; "cached" is the same config again; "resolve" is --check (configs,
 ELF symbols, tracefs, no compile). Load is the kernel loading every program
 (generate --verify), DWARF stripped and, for comparison, kept. Prints a
 Markdown table."""
+import json
 import os
 import re
 import statistics
@@ -36,20 +37,16 @@ def tool(build, name):
 def functions(build, lib):
     """Exported, non-IFUNC functions of @lib, one name per address, and its path."""
     for name in lib if isinstance(lib, list) else [lib]:
-        p = subprocess.run([tool(build, "explore"), name], capture_output=True, text=True)
+        p = subprocess.run([tool(build, "explore"), "--json", "--no-prototypes", name],
+                           capture_output=True, text=True)
         if p.returncode == 0:
             break
     else:
         return None, []
-    path = p.stdout.splitlines()[0][2:]
-    seen, names = set(), []
-    for line in p.stdout.splitlines()[2:]:
-        f = line.split()
-        if len(f) < 5 or "dynsym" not in f[4:] or "ifunc" in f[4:] or f[2] in seen:
-            continue
-        seen.add(f[2])
-        names.append(f[0])
-    return path, names
+    doc = json.loads(p.stdout)
+    names = [f["name"] for f in doc["functions"]
+             if "dynsym" in f["tables"] and not f["ifunc"] and f["bind"] != "local"]
+    return doc["target"]["path"], names
 
 
 def config(path, libs, syscalls, n):
