@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "dc_err.h"
+#include "dc_file.h"
 #include "dc_paths.h"
 #include "gen.h"
 #include "sha256.h"
@@ -120,22 +121,11 @@ static int copy_fd(int in, int out)
 {
 	char buf[1 << 16];
 	ssize_t n;
+	int err = 0;
 
-	while ((n = read(in, buf, sizeof(buf))) > 0) {
-		char *p = buf;
-
-		while (n > 0) {
-			ssize_t w = write(out, p, n);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return w < 0 ? -errno : -EIO;
-			p += w;
-			n -= w;
-		}
-	}
-	return n < 0 ? -errno : 0;
+	while (!err && (n = read(in, buf, sizeof(buf))) > 0)
+		err = dc_write_all(out, buf, n);
+	return err ? err : n < 0 ? -errno : 0;
 }
 
 int gen__cache_get(const char *key, const char *obj_path)

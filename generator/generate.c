@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dc_err.h"
+#include "dc_file.h"
 #include "dc_paths.h"
 #include "gen.h"
 
@@ -172,8 +173,9 @@ static int write_file(const char *path, const struct dc_buf *b)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return dc_err(-errno, "%s: %s", path, strerror(errno));
-	if (write(fd, b->p, b->len) != (ssize_t)b->len)
-		err = dc_err(-EIO, "%s: write failed", path);
+	err = dc_write_all(fd, b->p, b->len);
+	if (err)
+		err = dc_err(err, "%s: %s", path, strerror(-err));
 	if (close(fd) && !err)
 		err = dc_err(-errno, "%s: %s", path, strerror(errno));
 	if (err)
