@@ -137,6 +137,7 @@ static void functions(struct explore *x, FILE *f)
 		fprintf(f, "%s\n{", i ? "," : "");
 		symbol(f, fn, &first);
 		kbool(f, "ifunc", fn->ifunc, &first);
+		kbool(f, "returns_twice", fn->returns_twice, &first);
 		knum(f, "offset", fn->offset, &first);
 		knum(f, "address", fn->addr, &first);
 		knum(f, "size", fn->size, &first);

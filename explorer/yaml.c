@@ -136,7 +136,9 @@ static void left_out(FILE *f, const struct dc_func *fn, const char *why)
 
 static bool probeable(const struct explore *x, const struct dc_site *s)
 {
-	return !site_func(x, s, 0)->ifunc && config_name(x, s);
+	const struct dc_func *fn = site_func(x, s, 0);
+
+	return !fn->ifunc && !fn->returns_twice && config_name(x, s);
 }
 
 /* Returns the number of functions written; a group needs at least one. */
@@ -171,6 +173,8 @@ static size_t function_group(struct explore *x, FILE *f, const char *mod)
 			fprintf(f, "    # Left out:\n");
 		left_out(f, first,
 			 first->ifunc ? "an IFUNC: the address is its resolver" :
+			 first->returns_twice ?
+					"returns twice: a return probe would crash callers" :
 					"no name a config can use reaches this address");
 	}
 	return n;

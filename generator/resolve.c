@@ -424,6 +424,14 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 					     fs->name, path);
 			break;
 		}
+		if (fn->returns_twice) {
+			err = dc_config__err(
+				cfg, fs->loc, -EINVAL,
+				"function '%s' returns twice (setjmp family, getcontext, "
+				"vfork): a return probe would kill its callers with SIGILL",
+				fs->name);
+			break;
+		}
 		err = seen_key(g, "u%u:%llx", in.target, (unsigned long long)fn->offset);
 		if (err <= 0)
 			continue;
@@ -445,8 +453,11 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 		const char *name = site_name(g, elf, &elf->sites[i], &flt);
 		const struct dc_func *fn = &elf->funcs[elf->site_funcs[elf->sites[i].first]];
 
-		/* An IFUNC's address is its resolver, which says nothing about I/O. */
-		if (!name || fn->ifunc)
+		/*
+		 * An IFUNC's address is its resolver, which says nothing about I/O;
+		 * a function that returns twice cannot take a return probe.
+		 */
+		if (!name || fn->ifunc || fn->returns_twice)
 			continue;
 		err = seen_key(g, "u%u:%llx", in.target, (unsigned long long)fn->offset);
 		if (err <= 0)

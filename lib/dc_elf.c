@@ -210,6 +210,23 @@ static struct dc_elf *alloc_elf(const char *path)
 	return e;
 }
 
+bool dc_returns_twice(const char *name)
+{
+	static const char *const twice[] = { "setjmp",	    "_setjmp",
+					     "__setjmp",    "sigsetjmp",
+					     "__sigsetjmp", "__sigsetjmp_cancel",
+					     "getcontext",  "__getcontext",
+					     "swapcontext", "__swapcontext",
+					     "vfork",	    "__vfork",
+					     "savectx",	    NULL };
+	size_t i;
+
+	for (i = 0; twice[i]; i++)
+		if (!strcmp(name, twice[i]))
+			return true;
+	return false;
+}
+
 int dc_elf__open(const char *path, struct dc_elf **out)
 {
 	struct dc_elf *e;
@@ -553,6 +570,20 @@ out:
 	return err;
 }
 
+/* An alias (__libc_vfork) is as dangerous as the name on the list (vfork). */
+static void spread_returns_twice(struct dc_elf *e)
+{
+	size_t i, j;
+
+	for (i = 0; i < e->nfuncs; i++) {
+		if (!dc_returns_twice(e->funcs[i].name))
+			continue;
+		for (j = 0; j < e->nfuncs; j++)
+			if (e->funcs[j].addr == e->funcs[i].addr)
+				e->funcs[j].returns_twice = true;
+	}
+}
+
 int dc_elf__load_funcs(struct dc_elf *e)
 {
 	struct dc_elf *dbg;
@@ -570,6 +601,7 @@ int dc_elf__load_funcs(struct dc_elf *e)
 	if (e->nfuncs) {
 		qsort(e->funcs, e->nfuncs, sizeof(*e->funcs), cmp_func);
 		merge_duplicates(e);
+		spread_returns_twice(e);
 	}
 	return 0;
 }

@@ -22,6 +22,7 @@ struct dc_func {
 	const char *version; /* NULL when unversioned */
 	bool hidden_version; /* name@VER rather than name@@VER */
 	bool ifunc; /* the address is the resolver, not the implementation */
+	bool returns_twice; /* see dc_returns_twice() */
 	unsigned char bind; /* STB_GLOBAL, STB_WEAK or STB_LOCAL */
 	unsigned int sources; /* DC_SYM_* tables the symbol was seen in */
 	uint64_t addr;
@@ -69,6 +70,15 @@ struct dc_elf {
 	size_t nloads;
 	struct dc_strings *strings; /* names that are not the ELF file's own strings */
 };
+
+/*
+ * True for functions that return more than once (the setjmp family,
+ * getcontext, vfork). A return probe replaces their return address; when
+ * they return the second time, through a copy of that address, the kernel
+ * has no record of it and kills the program with SIGILL. Such functions get
+ * no probes at all: every process using the library would be at risk.
+ */
+bool dc_returns_twice(const char *name);
 
 /*
  * Opens a 64-bit little-endian ELF executable or shared object of this
