@@ -208,3 +208,33 @@ def write_text(path, text):
     with open(path, "w") as f:
         f.write(text)
     return path
+
+
+def check_ranks(events, units):
+    """Checks the exact I/O of each rank of rank_workload.c in a posix+sys
+    trace: @units are the JSON lines the ranks printed. Returns the pids."""
+    fh = metadata(events, "FH")
+    xs = calls(events)
+    for u in units:
+        r = u["rank"]
+        fhash = [h for h, n in fh.items() if n == u["file"]]
+        check(len(fhash) == 1, "rank %d: FH for %s: %s" % (r, u["file"], fhash))
+        mine = [e for e in xs if e["args"].get("fhash") == fhash[0]]
+        check({(e["pid"], e["tid"]) for e in mine} == {(u["pid"], u["tid"])},
+              "rank %d: pid/tid %s, the rank says %d/%d" %
+              (r, {(e["pid"], e["tid"]) for e in mine}, u["pid"], u["tid"]))
+        wsize, writes = 1024 * (r + 1), 10 + r
+        offsets = [1000 * i + 100 * r for i in range(5)]
+        for cat, names in (("POSIX", ("open", "write", "pread", "fsync", "close")),
+                           ("SYSCALL", ("openat", "write", "pread64", "fsync", "close"))):
+            got = {n: [e for e in mine if e["cat"] == cat and e["name"] == n] for n in names}
+            counts = [len(got[n]) for n in names]
+            check(counts == [1, writes, 5, 1, 1],
+                  "rank %d: %s %s counts %s" % (r, cat, names, counts))
+            check(all(e["args"]["size"] == wsize and e["args"]["ret"] == wsize
+                      for e in got["write"]), "rank %d: %s write sizes" % (r, cat))
+            reads = got[names[2]]
+            check(sorted(e["args"]["offset"] for e in reads) == offsets and
+                  all(e["args"]["size"] == 512 and e["args"]["ret"] == 512 for e in reads),
+                  "rank %d: %s reads %s" % (r, cat, [e["args"] for e in reads]))
+    return {u["pid"] for u in units}

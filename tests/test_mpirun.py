@@ -1,0 +1,52 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""mpirun under one runtime: datacrumbs-run OBJ -- mpirun -np 4 PROG traces
+all four local ranks, each with its own exact I/O (see rank_workload.c)."""
+import json
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dctest import (RUN, SOURCE, check, check_ranks, generate, need_bpf, only_trace,  # noqa: E402
+                    run, skip, tmpdir)
+
+RANKS = 4
+
+
+def main():
+    prog = os.environ.get("DC_MPI_RANK_WORKLOAD")
+    if not prog:
+        skip("no MPI to build the workload with (install libopenmpi-dev)")
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        skip("no mpirun (install openmpi-bin)")
+    need_bpf()
+    work = tmpdir()
+    obj = generate([os.path.join(SOURCE, "configs/posix.yaml"),
+                    os.path.join(SOURCE, "configs/sys.yaml")],
+                   os.path.join(work, "posix.bpf.o"))
+    data = os.path.join(work, "data")
+    out = os.path.join(work, "out")
+    os.mkdir(data)
+    os.mkdir(out)
+    status, text, err = run([RUN, "-o", out, obj, "--", mpirun, "--allow-run-as-root",
+                             "--oversubscribe", "-np", str(RANKS), prog, data])
+    check(status == 0, "mpirun under datacrumbs-run failed (%d): %s" % (status, err))
+    units = sorted((json.loads(line) for line in text.splitlines()), key=lambda u: u["rank"])
+    check([u["rank"] for u in units] == list(range(RANKS)), "ranks reported: %s" % text)
+    check(len({u["pid"] for u in units}) == RANKS, "ranks share a pid: %s" % text)
+    events = only_trace(out)
+    check_ranks(events, units)
+    # The ranks descend from mpirun, which descends from the runtime's child.
+    parent = {e["pid"]: e["args"]["value"] for e in events
+              if e["name"] == "PR" and e["args"]["name"] == "ppid"}
+    end = [e for e in events if e["name"] == "end"]
+    check(len(end) == 1 and end[0]["args"]["dropped_events"] == 0, "end record %s" % end)
+    for u in units:
+        check(u["pid"] in parent, "rank %d (pid %d) has no ppid record" % (u["rank"], u["pid"]))
+    print("ok: %d ranks, %d events" % (RANKS, len(events)))
+
+
+if __name__ == "__main__":
+    main()
