@@ -176,6 +176,10 @@ def main():
         data = os.path.join(work, "data")
         os.mkdir(data)
         out = srun(work, ["-n", "2", "--comment=datacrumbs:posix,sys", prog, data])
+        logs = "".join(open(os.path.join(rundir, n)).read() for n in os.listdir(rundir)
+                       if n.endswith(".log")) if os.path.isdir(rundir) else ""
+        check(all(line.startswith("{") for line in out.splitlines()),
+              "the job says:\n%s\nserver log:\n%s" % (out, logs))
         units = sorted((json.loads(line) for line in out.splitlines()), key=lambda u: u["rank"])
         check([u["rank"] for u in units] == [0, 1], "ranks reported: %s" % out)
         # The epilog stops the server, which finishes its traces; the epilog
