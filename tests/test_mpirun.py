@@ -31,7 +31,7 @@ def main():
     os.mkdir(data)
     os.mkdir(out)
     status, text, err = run([RUN, "-o", out, obj, "--", mpirun, "--allow-run-as-root",
-                             "--oversubscribe", "-np", str(RANKS), prog, data])
+                             "--oversubscribe", "-np", str(RANKS), prog, data], timeout=150)
     check(status == 0, "mpirun under datacrumbs-run failed (%d): %s" % (status, err))
     units = sorted((json.loads(line) for line in text.splitlines()), key=lambda u: u["rank"])
     check([u["rank"] for u in units] == list(range(RANKS)), "ranks reported: %s" % text)

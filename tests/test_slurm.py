@@ -171,6 +171,8 @@ def main():
             ("DATACRUMBS_OUTPUT", traces), ("DATACRUMBS_CACHE", os.path.join(work, "cache")),
             ("DATACRUMBS_WAIT", "60"))))
     cluster = Cluster(work)
+    # meson's timeout sends SIGTERM: tear the cluster down then too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
     try:
         cluster.start(job_conf)
         data = os.path.join(work, "data")
