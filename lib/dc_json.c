@@ -385,6 +385,8 @@ static struct pfw_val *top_slot(struct pfw_event *ev, const char *key)
 		{ "tid", offsetof(struct pfw_event, tid) },
 		{ "ts", offsetof(struct pfw_event, ts) },
 		{ "dur", offsetof(struct pfw_event, dur) },
+		{ "fhash", offsetof(struct pfw_event, fhash) },
+		{ "hhash", offsetof(struct pfw_event, hhash) },
 	};
 	size_t i;
 
@@ -469,6 +471,16 @@ const struct pfw_val *pfw_arg(const struct pfw_event *ev, const char *key)
 		if (ev->args[i].key && !strcmp(ev->args[i].key, key))
 			return &ev->args[i].v;
 	return NULL;
+}
+
+const struct pfw_val *pfw_hash(const struct pfw_event *ev, const char *key)
+{
+	const struct pfw_val *v = pfw_arg(ev, key);
+
+	if (v)
+		return v;
+	v = !strcmp(key, "fhash") ? &ev->fhash : !strcmp(key, "hhash") ? &ev->hhash : NULL;
+	return v && v->type != PFW_NONE ? v : NULL;
 }
 
 bool pfw_num(const struct pfw_val *v, int64_t *out)

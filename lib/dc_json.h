@@ -38,6 +38,7 @@ struct pfw_arg {
 
 struct pfw_event {
 	struct pfw_val id, name, cat, ph, pid, tid, ts, dur;
+	struct pfw_val fhash, hhash; /* beside the args, where counter events carry them */
 	struct pfw_arg args[PFW_MAX_ARGS]; /* the first PFW_MAX_ARGS members */
 	unsigned int nargs;
 };
@@ -51,6 +52,12 @@ int pfw_parse(const char *line, size_t len, struct pfw_event *ev, char *scratch,
 
 /* The arg named @key, or NULL. */
 const struct pfw_val *pfw_arg(const struct pfw_event *ev, const char *key);
+
+/*
+ * The event's "fhash" or "hhash" (@key): in its args, or at the top level,
+ * where counter events keep them since all their args must be numbers.
+ */
+const struct pfw_val *pfw_hash(const struct pfw_event *ev, const char *key);
 
 /* The value as a whole number of the trace's unit (reals are rounded). */
 bool pfw_num(const struct pfw_val *v, int64_t *out);

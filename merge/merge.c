@@ -584,7 +584,7 @@ static int emit_event(struct merge *m, struct pfw_writer *w, uint32_t input, con
 			struct remap *r;
 			size_t kn;
 
-			v = pfw_arg(&ev, kinds[i][0]);
+			v = pfw_hash(&ev, kinds[i][0]);
 			if (!v || v->type != PFW_STR || v->n > 40)
 				continue;
 			kn = snprintf(rkey, sizeof(rkey), "%u:%s:%s", input, kinds[i][1], v->s);

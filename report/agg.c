@@ -623,10 +623,10 @@ int agg_event(struct agg *a, const struct pfw_event *ev)
 {
 	const char *cat = ev->cat.type == PFW_STR ? ev->cat.s : "?";
 	struct group *gl, *gf, *gfile, *gp;
-	const struct pfw_val *fh = pfw_arg(ev, "fhash");
+	const struct pfw_val *fh = pfw_hash(ev, "fhash");
 	char fkey[256];
 	size_t fn, cn = strlen(cat), nn = ev->name.n;
-	uint64_t host = hash_of(pfw_arg(ev, "hhash"));
+	uint64_t host = hash_of(pfw_hash(ev, "hhash"));
 	int64_t ts = 0, dur = 0, pid = 0, tid = 0, level = -1, v;
 	char ph = ev->ph.s[0];
 	char *key;

@@ -23,6 +23,7 @@
 
 #include "dc_err.h"
 #include "dc_paths.h"
+#include "profile.h"
 #include "session.h"
 #include "writer.h"
 
@@ -33,6 +34,8 @@ struct opts {
 	const char *outdir;
 	char **cmd;
 	size_t ring_mib;
+	uint64_t profile_ns; /* 0: trace mode */
+	size_t profile_entries;
 	bool strict;
 	bool no_multi;
 };
@@ -47,6 +50,13 @@ static void usage(FILE *f)
 		"COMMAND starts only once every probe is live. The exit status is COMMAND's.\n"
 		"\n"
 		"  -o, --output=DIR       directory for the trace (default: .)\n"
+		"      --profile[=INTERVAL]\n"
+		"                         sum the calls in the kernel per process, thread,\n"
+		"                         function, file and INTERVAL (a number with a unit:\n"
+		"                         us, ms, s, m or h; 1ms to 1h; default: 1s) and write\n"
+		"                         the sums as counter events, not an event per call\n"
+		"      --profile-map=N    room for N sums in the kernel (default: 65536);\n"
+		"                         calls that find it full are counted as dropped\n"
 		"      --ring-size=MIB    ring buffer size in MiB, a power of two (default: 64)\n"
 		"      --strict           fail if any probe cannot attach\n"
 		"      --no-multi         attach uprobes one by one, not as uprobe_multi links\n"
@@ -64,6 +74,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = { { "output", required_argument, NULL, 'o' },
 					       { "ring-size", required_argument, NULL, 'r' },
+					       { "profile", optional_argument, NULL, 'P' },
+					       { "profile-map", required_argument, NULL, 'E' },
 					       { "strict", no_argument, NULL, 's' },
 					       { "no-multi", no_argument, NULL, 'M' },
 					       { "quiet", no_argument, NULL, 'q' },
@@ -76,6 +88,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 
 	o->outdir = ".";
 	o->ring_mib = 64;
+	o->profile_entries = PROFILE_DEFAULT_ENTRIES;
 	while ((c = getopt_long(argc, argv, "o:qvhV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
@@ -87,6 +100,18 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			    (o->ring_mib & (o->ring_mib - 1)))
 				return dc_err(-EINVAL, "--ring-size must be a power of two from 1 "
 						       "to 4096 (MiB)");
+			break;
+		case 'P':
+			o->profile_ns = PROFILE_DEFAULT_NS;
+			if (optarg && profile__parse_interval(optarg, &o->profile_ns))
+				return -EINVAL;
+			break;
+		case 'E':
+			o->profile_entries = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || !o->profile_entries ||
+			    o->profile_entries > 1 << 24)
+				return dc_err(-EINVAL, "--profile-map must be a number of entries "
+						       "from 1 to 16777216");
 			break;
 		case 's':
 			o->strict = true;
@@ -236,6 +261,7 @@ struct run {
 	struct session *s;
 	struct writer *w;
 	struct ring_buffer *rb;
+	struct profile *prof; /* profile mode only */
 	char path[PATH_MAX];
 	pid_t child;
 	int status;
@@ -268,6 +294,12 @@ static int trace_loop(struct run *r)
 			break;
 		}
 		ring_buffer__consume(r->rb);
+		/* After the ring, so the names the sums refer to come first. */
+		if (r->prof) {
+			err = profile__drain(r->prof, false);
+			if (err)
+				break;
+		}
 		for (i = 0; i < n; i++) {
 			struct signalfd_siginfo si;
 
@@ -328,6 +360,7 @@ static int run(struct run *r, int argc, char **argv)
 	char exe[PATH_MAX], host[256], cmdline[4096];
 	struct writer_totals t = { 0 };
 	struct writer_opts wo = { 0 };
+	int64_t rmm = real_minus_mono();
 	struct dc_stats st;
 	sigset_t mask;
 	int gate = -1, err;
@@ -347,6 +380,9 @@ static int run(struct run *r, int argc, char **argv)
 	so.ring_bytes = r->o.ring_mib << 20;
 	so.strict = r->o.strict;
 	so.no_multi = r->o.no_multi;
+	so.profile_ns = r->o.profile_ns;
+	so.profile_base = profile__base(r->o.profile_ns, rmm);
+	so.profile_entries = r->o.profile_entries;
 	err = session__open(&r->s, r->o.object, &so);
 	if (!err)
 		err = session__load(r->s);
@@ -380,7 +416,7 @@ static int run(struct run *r, int argc, char **argv)
 				   .host = host,
 				   .cmdline = cmdline,
 				   .pid = r->child,
-				   .real_minus_mono_ns = real_minus_mono(),
+				   .real_minus_mono_ns = rmm,
 				   .member_bytes = 4 << 20,
 				   .level = 1 };
 	if (!err)
@@ -390,6 +426,9 @@ static int run(struct run *r, int argc, char **argv)
 		if (!r->rb)
 			err = dc_err(-errno, "ring buffer: %s", strerror(errno));
 	}
+	if (!err && r->o.profile_ns)
+		err = profile__open(&r->prof, r->s->obj, r->s->man, r->w, r->o.profile_ns,
+				    so.profile_base);
 	if (err) {
 		/* The child never ran a line of COMMAND: stop it quietly. */
 		kill(r->child, SIGKILL);
@@ -408,6 +447,12 @@ static int run(struct run *r, int argc, char **argv)
 		kill(r->child, r->stop_sig);
 	session__detach(r->s);
 	ring_buffer__consume(r->rb);
+	/* The probes are gone: every sum is final, the open intervals' too. */
+	if (r->prof) {
+		int perr = profile__drain(r->prof, true);
+
+		err = err ? err : perr;
+	}
 	session__stats(r->s, &st);
 	if (writer__close(r->w, &st, &t) && !err)
 		err = writer__error(r->w);
@@ -415,6 +460,9 @@ static int run(struct run *r, int argc, char **argv)
 	if (st.drops && dc_verbosity >= 0)
 		dc_warn("%llu events were dropped: the ring buffer was full (try --ring-size)",
 			(unsigned long long)st.drops);
+	if (st.prof_drops && dc_verbosity >= 0)
+		dc_warn("%llu calls were not counted: the profile map was full (try --profile-map)",
+			(unsigned long long)st.prof_drops);
 	return err;
 }
 
@@ -426,6 +474,7 @@ int main(int argc, char **argv)
 	dc_prog = "datacrumbs-run";
 	err = run(&r, argc, argv);
 	ring_buffer__free(r.rb);
+	profile__destroy(r.prof);
 	writer__destroy(r.w);
 	session__destroy(r.s);
 	if (r.sigfd >= 0)

@@ -12,6 +12,7 @@
 #include "dc_elf.h"
 #include "dc_err.h"
 #include "dc_kernel.h"
+#include "profile.h"
 #include "session.h"
 
 #define DC_TRACE_UPROBE_MULTI 48
@@ -124,7 +125,9 @@ int session__open(struct session **out, const char *path, const struct session_o
 {
 	struct dc_cfg cfg = { .follow_all = o->follow_all,
 			      .self_tgid = getpid(),
-			      .wakeup_bytes = o->ring_bytes / 4 };
+			      .wakeup_bytes = o->ring_bytes / 4,
+			      .profile_ns = o->profile_ns,
+			      .profile_base = o->profile_base };
 	struct bpf_program *prog;
 	struct session *s;
 	struct bpf_map *rb;
@@ -160,6 +163,8 @@ int session__open(struct session **out, const char *path, const struct session_o
 		goto fail;
 	}
 	err = set_cfg(s, &cfg);
+	if (!err)
+		err = profile__size_maps(s->obj, s->man, o->profile_ns ? o->profile_entries : 0);
 	if (!err)
 		err = attach_kinds__prepare(s);
 	if (err)
@@ -504,6 +509,7 @@ int session__stats(struct session *s, struct dc_stats *sum)
 		sum->proc_drops += v[i].proc_drops;
 		sum->unpaired += v[i].unpaired;
 		sum->too_deep += v[i].too_deep;
+		sum->prof_drops += v[i].prof_drops;
 	}
 	free(v);
 	return 0;

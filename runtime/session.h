@@ -6,6 +6,7 @@
 #include <bpf/libbpf.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "dc_manifest.h"
 #include "dc_record.h"
@@ -15,6 +16,9 @@ struct session_opts {
 	bool follow_all;
 	bool strict; /* a probe that cannot attach is fatal */
 	bool no_multi; /* never use uprobe_multi links */
+	uint64_t profile_ns; /* profile mode's interval; 0 traces every call */
+	uint64_t profile_base; /* CLOCK_MONOTONIC ns where interval 0 begins */
+	size_t profile_entries; /* room for sums in the kernel */
 };
 
 struct skip {

@@ -320,6 +320,65 @@ static void on_instant(struct writer *w, const struct dc_instant *r)
 	w->events++;
 }
 
+/* ns as us with three decimals: counters keep the kernel's precision. */
+static char *put_us3(char *p, uint64_t ns)
+{
+	p = put_u64(p, ns / 1000);
+	*p++ = '.';
+	*p++ = '0' + ns / 100 % 10;
+	*p++ = '0' + ns / 10 % 10;
+	*p++ = '0' + ns % 10;
+	return p;
+}
+
+/*
+ * Counter args must all be numbers (Perfetto makes a track of each), so the
+ * hashes go beside them, at the top level, where the report also looks.
+ */
+int writer__counter(struct writer *w, const struct dc_prof_key *k, const struct dc_prof_val *v,
+		    uint64_t ts_mono_ns)
+{
+	const struct {
+		const char *key;
+		uint64_t v;
+		bool ns; /* written as us */
+	} a[] = { { "\"count\":", v->count, false },
+		  { ",\"time\":", v->time, true },
+		  { ",\"bytes\":", v->bytes, false },
+		  { ",\"min\":", v->min, true },
+		  { ",\"max\":", v->max, true } };
+	size_t i;
+	char *p;
+
+	if (k->probe >= w->o.man->nprobes)
+		return w->err;
+	see_task(w, k->pid, k->tid);
+	p = line_begin(w);
+	/* The prefix begins with the comma that follows an id; counters have none. */
+	*p++ = '{';
+	p = put_str(p, w->prefix[k->probe] + 1);
+	p = put_str(p, "\"pid\":");
+	p = put_u64(p, k->pid);
+	p = put_str(p, ",\"tid\":");
+	p = put_u64(p, k->tid);
+	p = put_str(p, ",\"ts\":");
+	p = put_u64(p, to_us(w, ts_mono_ns));
+	p = put_str(p, ",\"ph\":\"C\",\"hhash\":\"");
+	p = put_str(p, w->hhash);
+	if (k->fhash) {
+		p = put_str(p, "\",\"fhash\":\"");
+		p = put_hex16(p, k->fhash);
+	}
+	p = put_str(p, "\",\"args\":{");
+	for (i = 0; i < sizeof(a) / sizeof(a[0]); i++) {
+		p = put_str(p, a[i].key);
+		p = a[i].ns ? put_us3(p, a[i].v) : put_u64(p, a[i].v);
+	}
+	line_end(w, put_str(p, "}}"));
+	w->events++;
+	return w->err;
+}
+
 static void on_str(struct writer *w, const struct dc_str *r)
 {
 	size_t n = r->len < DC_PATH_MAX ? r->len : DC_PATH_MAX - 1;
@@ -490,6 +549,8 @@ int writer__close(struct writer *w, const struct dc_stats *s, struct writer_tota
 	p = put_u64(p, s->unpaired);
 	p = put_str(p, ",\"too_deep\":");
 	p = put_u64(p, s->too_deep);
+	p = put_str(p, ",\"dropped_profile_calls\":");
+	p = put_u64(p, s->prof_drops);
 	p = put_str(p, "}}\n]");
 	line_end(w, p);
 	err = writer__flush(w);

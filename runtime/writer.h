@@ -26,7 +26,7 @@ struct writer_opts {
 };
 
 struct writer_totals {
-	uint64_t events; /* call events written */
+	uint64_t events; /* call, point and counter events written */
 	uint64_t bytes; /* compressed bytes on disk */
 };
 
@@ -36,6 +36,12 @@ struct writer;
 int writer__open(struct writer **out, const struct writer_opts *o);
 /* Handles one ring-buffer record of any type. */
 int writer__record(struct writer *w, const void *data, size_t size);
+/*
+ * Writes profile sums @v of @k as a counter event ("ph":"C") at @ts_mono_ns,
+ * the start of the interval.
+ */
+int writer__counter(struct writer *w, const struct dc_prof_key *k, const struct dc_prof_val *v,
+		    uint64_t ts_mono_ns);
 /* Writes out what is buffered, as a whole member. */
 int writer__flush(struct writer *w);
 /* Writes the end record with @s, closes the file. */

@@ -86,6 +86,25 @@ struct {
 	__type(value, struct dc_stats);
 } dc_stats SEC(".maps");
 
+/*
+ * Profile mode's sums, and each probe's enum dc_bytes_rule; both sized by the
+ * runtime before load (one entry in trace mode). A hash rather than an LRU:
+ * a call that finds it full is counted, never silently evicted.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__type(key, struct dc_prof_key);
+	__type(value, struct dc_prof_val);
+} dc_prof SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} dc_prof_bytes SEC(".maps");
+
 /* A path is read here first so it can be hashed before ring space is taken. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -255,12 +274,80 @@ static __always_inline void *dc_reserve_event(__u64 size)
 	return r;
 }
 
-/* Emits the call of @f as made by thread @id (pid_tgid). */
+/* The bytes the call of @f moved, by its probe's rule, as the report counts them. */
+static __always_inline __u64 dc_prof_moved(const struct dc_frame *f, __s64 ret)
+{
+	__u32 probe = f->probe, *rule;
+
+	if (ret <= 0)
+		return 0;
+	rule = bpf_map_lookup_elem(&dc_prof_bytes, &probe);
+	if (!rule || *rule == DC_BYTES_NONE || *rule > DC_BYTES_RET)
+		return 0;
+	if (*rule == DC_BYTES_RET)
+		return ret;
+	return ret <= (__s64)f->args[(*rule - DC_BYTES_ARG0) & (DC_MAX_ARGS - 1)] ? ret : 0;
+}
+
+static __always_inline void dc_prof_fold(struct dc_prof_val *v, __u64 dur, __u64 bytes)
+{
+	/* A keyed pair may end from an interrupt on another CPU: sums are atomic. */
+	__sync_fetch_and_add(&v->count, 1);
+	__sync_fetch_and_add(&v->time, dur);
+	if (bytes)
+		__sync_fetch_and_add(&v->bytes, bytes);
+	if (dur < v->min)
+		v->min = dur;
+	if (dur > v->max)
+		v->max = dur;
+}
+
+/*
+ * Profile mode's exit side: the call is added to its interval's sums, one
+ * lookup when the entry exists, one insert for the first call of an
+ * interval.
+ */
+static __always_inline void dc_prof_add(struct dc_frame *f, __u64 end, __s64 ret, __u64 id)
+{
+	struct dc_prof_key k = { .pid = id >> 32, .tid = (__u32)id, .probe = f->probe };
+	struct dc_stats *s = dc_stats_get();
+	__u64 dur = end > f->start ? end - f->start : 0;
+	__u64 bytes = dc_prof_moved(f, ret);
+	struct dc_prof_val *v, nv;
+
+	if (s)
+		s->calls++;
+	k.fhash = f->fhash;
+	k.slot = end > dc_cfg.profile_base ? (end - dc_cfg.profile_base) / dc_cfg.profile_ns : 0;
+	v = bpf_map_lookup_elem(&dc_prof, &k);
+	if (v) {
+		dc_prof_fold(v, dur, bytes);
+		return;
+	}
+	nv = (struct dc_prof_val){
+		.count = 1, .time = dur, .bytes = bytes, .min = dur, .max = dur
+	};
+	if (!bpf_map_update_elem(&dc_prof, &k, &nv, BPF_NOEXIST))
+		return;
+	/* Another CPU made the entry first, or the map is full. */
+	v = bpf_map_lookup_elem(&dc_prof, &k);
+	if (v)
+		dc_prof_fold(v, dur, bytes);
+	else if (s)
+		s->prof_drops++;
+}
+
+/* Emits the call of @f as made by thread @id (pid_tgid), or adds it up in profile mode. */
 static __always_inline void dc_emit_as(struct dc_frame *f, __u32 level, __u64 end, __s64 ret,
 				       __u64 id)
 {
-	struct dc_call *r = dc_reserve_event(sizeof(*r));
+	struct dc_call *r;
 
+	if (dc_cfg.profile_ns) {
+		dc_prof_add(f, end, ret, id);
+		return;
+	}
+	r = dc_reserve_event(sizeof(*r));
 	if (!r)
 		return;
 	r->type = DC_REC_CALL;
@@ -439,11 +526,17 @@ static __always_inline __u32 dc_depth(void)
 	return st ? st->depth : 0;
 }
 
+/* In profile mode a point event is counted as a call that took no time. */
 static __always_inline void dc_emit_point(struct dc_frame *f)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct dc_instant *r = dc_reserve_event(sizeof(*r));
+	struct dc_instant *r;
 
+	if (dc_cfg.profile_ns) {
+		dc_prof_add(f, f->start, 0, id);
+		return;
+	}
+	r = dc_reserve_event(sizeof(*r));
 	if (!r)
 		return;
 	r->type = DC_REC_INSTANT;

@@ -118,6 +118,7 @@ struct dc_stats {
 	__u64 proc_drops; /* process records lost for lack of room */
 	__u64 unpaired; /* returns with no matching entry on the stack */
 	__u64 too_deep; /* entries beyond DC_MAX_DEPTH */
+	__u64 prof_drops; /* profile mode: calls the full aggregation map had no room for */
 };
 
 /*
@@ -128,6 +129,40 @@ struct dc_cfg {
 	__u32 follow_all; /* trace every process but the runtime itself */
 	__u32 self_tgid;
 	__u64 wakeup_bytes; /* wake the consumer only when this much is queued */
+	__u64 profile_ns; /* profile mode's interval; 0 in trace mode */
+	__u64 profile_base; /* CLOCK_MONOTONIC ns where interval 0 begins */
+};
+
+/*
+ * Profile mode: calls are summed in the kernel per process, thread, probe,
+ * file and interval; a call counts in the interval it returns in, so an
+ * interval that has ended takes no more calls and the runtime can emit and
+ * delete it.
+ */
+struct dc_prof_key {
+	__u32 pid;
+	__u32 tid;
+	__u32 probe;
+	__u32 slot; /* interval: (return time - profile_base) / profile_ns */
+	__u64 fhash;
+};
+
+struct dc_prof_val {
+	__u64 count;
+	__u64 time; /* ns, summed */
+	__u64 bytes; /* moved, by the rule the probe's dc_prof_bytes entry gives */
+	__u64 min, max; /* ns */
+};
+
+/*
+ * Per probe, what a call moved: nothing, its return value when positive
+ * (vectored calls), or its return value when positive and at most the
+ * argument it asked for (args[i] for DC_BYTES_ARG0 + i).
+ */
+enum dc_bytes_rule {
+	DC_BYTES_NONE = 0,
+	DC_BYTES_ARG0 = 1,
+	DC_BYTES_RET = DC_BYTES_ARG0 + DC_MAX_ARGS,
 };
 
 #endif

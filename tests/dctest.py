@@ -118,18 +118,24 @@ def report_json(paths, *args):
     return json.loads(out), err
 
 
-def trace_workload(work, runs=1):
-    """Traces the bundled workload @runs times with posix+sys; returns the
-    trace paths and each run's unit lines (see workload.c)."""
+def generate_posix_sys(work):
+    """The object for configs/posix.yaml and sys.yaml, in @work."""
     need_bpf()
-    obj = generate([os.path.join(SOURCE, "configs/posix.yaml"),
-                    os.path.join(SOURCE, "configs/sys.yaml")],
-                   os.path.join(work, "posix.bpf.o"))
+    return generate([os.path.join(SOURCE, "configs/posix.yaml"),
+                     os.path.join(SOURCE, "configs/sys.yaml")],
+                    os.path.join(work, "posix.bpf.o"))
+
+
+def trace_workload(work, runs=1, extra=()):
+    """Traces the bundled workload @runs times with posix+sys, passing @extra
+    to datacrumbs-run; returns the trace paths and each run's unit lines
+    (see workload.c)."""
+    obj = generate_posix_sys(work)
     traces, units = [], []
     for i in range(runs):
         out = os.path.join(work, "run%d" % i)
         os.mkdir(out)
-        status, text, err = run([RUN, "-q", "-o", out, obj, "--", WORKLOAD,
+        status, text, err = run([RUN, "-q", *extra, "-o", out, obj, "--", WORKLOAD,
                                  os.path.join(out, "data")])
         check(status == 7, "workload run failed (%d): %s" % (status, err))
         found = [os.path.join(out, n) for n in os.listdir(out) if n.endswith(".pfw.gz")]

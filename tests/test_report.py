@@ -144,6 +144,33 @@ def test_profile_counters(work):
     status, out, err = run([REPORT, path])
     check(status == 0 and "4 profile counters" in out, "text report of counters: %s" % out)
 
+    # datacrumbs-run's counters keep their hashes beside the args, which must
+    # all be numbers; a hash in args still wins.
+    fa, fb, hb = "000000000000fa01", "000000000000fb02", "00000000000000bb"
+    lines = [meta("HH", 6, {"name": "node1", "value": HH}),
+             meta("HH", 6, {"name": "node2", "value": hb}),
+             meta("FH", 6, {"name": "/data/a", "value": fa}),
+             meta("FH", 6, {"name": "/data/b", "value": fb}),
+             {"name": "write", "cat": "POSIX", "pid": 6, "tid": 6, "ts": T0, "ph": "C",
+              "hhash": HH, "fhash": fa, "args": {"count": 3, "time": 1.5, "bytes": 300,
+                                                 "min": 0.25, "max": 1}},
+             {"name": "write", "cat": "POSIX", "pid": 6, "tid": 7, "ts": T0, "ph": "C",
+              "hhash": HH, "fhash": fa, "args": {"count": 2, "time": 2.5, "bytes": 20}},
+             {"name": "read", "cat": "POSIX", "pid": 7, "tid": 7, "ts": T0, "ph": "C",
+              "hhash": hb, "fhash": fb, "args": {"count": 5, "time": 4, "bytes": 50}},
+             {"name": "read", "cat": "POSIX", "pid": 8, "tid": 8, "ts": T0, "ph": "C",
+              "fhash": fb, "args": {"fhash": fa, "count": 1, "time": 1, "bytes": 7}}]
+    path = os.path.join(work, "prof-top.pfw.gz")
+    write_pfw(path, lines)
+    doc, _ = report_json([path], "--by", "file", "-n", "0")
+    g = {n: (v["count"], v["total_us"], v["bytes"]) for (_, n), v in groups(doc).items()}
+    # Times are rounded to whole us per counter: 2 + 3 + 1.
+    check(g == {"/data/a": (6, 6, 327), "/data/b": (5, 4, 50)}, "counters by file: %s" % g)
+    doc, _ = report_json([path], "--by", "process", "-n", "0")
+    hosts = sorted((v["name"], v["count"]) for v in doc["groups"])
+    check(len(hosts) == 3 and any("node2" in n and c == 5 for n, c in hosts),
+          "counters by process: %s" % hosts)
+
 
 def test_formats(work):
     lines = [x("f%d" % (i % 7), "POSIX", 1, 1, T0 + i * 10, 1 + i % 13, 0, fd=3, size=10, ret=10)

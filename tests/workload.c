@@ -4,7 +4,9 @@
  * thread, three threads, a forked child) opens its own file, writes
  * WRITES x WSIZE bytes, preads READS x RSIZE bytes at offsets the tests
  * recompute, fsyncs and closes. Each unit reports itself on stdout as one
- * JSON line, so the test can check pids, tids and names against the trace.
+ * JSON line, so the test can check pids, tids and names against the trace;
+ * ids are padded so that the line, and the bytes written, are the same in
+ * every run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,7 +52,7 @@ static int unit(const char *role)
 			return -EIO;
 	if (fsync(fd) || close(fd))
 		return -errno;
-	snprintf(line, sizeof(line), "{\"role\":\"%s\",\"pid\":%d,\"tid\":%ld,\"file\":\"%s\"}\n",
+	snprintf(line, sizeof(line), "{\"role\":\"%s\",\"pid\":%8d,\"tid\":%8ld,\"file\":\"%s\"}\n",
 		 role, getpid(), (long)syscall(SYS_gettid), path);
 	fputs(line, stdout);
 	fflush(stdout);
