@@ -73,6 +73,7 @@ struct gen {
 	size_t npaths;
 	struct gen_seen *seen;
 	size_t repeats; /* selections of what was already probed */
+	size_t skipped; /* what optional groups found missing: binaries, events, functions */
 	struct dc_names syscalls; /* loaded on first use */
 	struct dc_names tracepoints;
 	struct gen_kbtf *kbtf;

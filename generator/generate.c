@@ -256,32 +256,117 @@ static int join_modules(struct gen *g, const char *module)
 	return 0;
 }
 
+/* Configs already resolved, by real path, so an include cycle or a repeat ends. */
+struct loaded {
+	char **path;
+	size_t n;
+};
+
+static int seen_config(struct loaded *l, const char *path, bool *seen)
+{
+	char real[PATH_MAX], **v;
+	size_t i;
+
+	if (!realpath(path, real))
+		return dc_err(-errno, "%s: %s", path, strerror(errno));
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->path[i], real)) {
+			*seen = true;
+			return 0;
+		}
+	v = realloc(l->path, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->path = v;
+	v[l->n] = strdup(real);
+	if (!v[l->n])
+		return -ENOMEM;
+	l->n++;
+	*seen = false;
+	return 0;
+}
+
+/* An include names a config next to the one including it; ".yaml" may be left out. */
+static int include_path(const struct dc_config *cfg, const struct dc_value *inc, char *out,
+			size_t outlen)
+{
+	const char *slash = strrchr(cfg->path, '/');
+	size_t n = strlen(inc->s);
+	bool ext = n > 5 && !strcmp(inc->s + n - 5, ".yaml");
+	int len;
+
+	if (inc->s[0] == '/' || !slash)
+		len = snprintf(out, outlen, "%s%s", inc->s, ext ? "" : ".yaml");
+	else
+		len = snprintf(out, outlen, "%.*s/%s%s", (int)(slash - cfg->path), cfg->path,
+			       inc->s, ext ? "" : ".yaml");
+	if (len < 0 || (size_t)len >= outlen)
+		return dc_config__err(cfg, inc->loc, -ENAMETOOLONG, "include path too long");
+	return 0;
+}
+
+#define INCLUDE_DEPTH 8
+
+/* Resolves the config at @path and those it includes into @g. */
+static int load_config(struct gen *g, struct loaded *l, const char *path, int depth)
+{
+	char inc[PATH_MAX];
+	struct dc_config *cfg;
+	bool seen;
+	size_t i;
+	int err;
+
+	err = seen_config(l, path, &seen);
+	if (err || seen)
+		return err;
+	err = dc_config__load(path, &cfg);
+	if (err)
+		return err;
+	for (i = 0; !err && i < cfg->ninclude; i++) {
+		err = include_path(cfg, &cfg->include[i], inc, sizeof(inc));
+		if (!err && depth == INCLUDE_DEPTH)
+			err = dc_config__err(cfg, cfg->include[i].loc, -ELOOP,
+					     "includes nested deeper than %d", INCLUDE_DEPTH);
+		if (!err && access(inc, F_OK))
+			err = dc_config__err(cfg, cfg->include[i].loc, -errno, "%s: %s", inc,
+					     strerror(errno));
+		if (!err)
+			err = load_config(g, l, inc, depth + 1);
+	}
+	if (!err)
+		err = gen__resolve(g, cfg);
+	/* The object and its trace are named after the configs given, not those included. */
+	if (!err && !depth)
+		err = join_modules(g, cfg->module);
+	dc_info("%s: module %s, %zu probes so far", path, cfg->module, g->man.nprobes);
+	dc_config__free(cfg);
+	return err;
+}
+
 static int run(int argc, char **argv)
 {
 	char cfgpath[PATH_MAX], outbuf[PATH_MAX], cbuf[PATH_MAX];
+	struct loaded loaded = { 0 };
 	struct dc_buf c = { 0 };
 	struct opts o = { 0 };
 	struct gen g = { 0 };
 	struct gen_dirs d;
+	size_t j;
 	int i, err;
 
 	err = parse_args(argc, argv, &o);
 	if (!err)
 		err = gen_dirs__find(&d);
 	for (i = optind; !err && i < argc; i++) {
-		struct dc_config *cfg;
-
 		err = gen_config_path(&d, argv[i], cfgpath, sizeof(cfgpath));
 		if (!err)
-			err = dc_config__load(cfgpath, &cfg);
-		if (err)
-			break;
-		err = gen__resolve(&g, cfg);
-		if (!err)
-			err = join_modules(&g, cfg->module);
-		dc_info("%s: module %s, %zu probes so far", cfgpath, cfg->module, g.man.nprobes);
-		dc_config__free(cfg);
+			err = load_config(&g, &loaded, cfgpath, 0);
 	}
+	for (j = 0; j < loaded.n; j++)
+		free(loaded.path[j]);
+	free(loaded.path);
+	if (!err && !g.man.nprobes)
+		err = dc_err(-ENOENT, "nothing to probe: every probe group was skipped");
 	if (err)
 		goto out;
 	if (g.skipped_names)

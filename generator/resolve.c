@@ -289,11 +289,11 @@ static int filter_init(struct filter *f, const struct dc_group *grp)
 	if (!f->re)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		const struct dc_pattern *p =
+		const struct dc_value *p =
 			i < grp->nmatch ? &grp->match[i] : &grp->exclude[i - grp->nmatch];
 
 		/* Validated while parsing, so this only fails for lack of memory. */
-		if (regcomp(&f->re[i], p->re, REG_EXTENDED | REG_NOSUB))
+		if (regcomp(&f->re[i], p->s, REG_EXTENDED | REG_NOSUB))
 			return -ENOMEM;
 		if (i < grp->nmatch)
 			f->nmatch++;
@@ -339,16 +339,15 @@ static int user_capture(const struct dc_config *cfg, const struct dc_fnspec *fs,
 }
 
 /*
- * Finds, opens and reads the group's binary (its functions, or its USDT
- * probes), and makes it a target of the manifest. @path gets its real path.
+ * Opens and reads one binary of the group, found at @path (its functions,
+ * or its USDT probes), and makes it a target of the manifest.
  */
 static int open_target(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp,
-		       char *path, struct dc_elf **elf, uint32_t *target)
+		       const struct dc_value *bin, const char *path, struct dc_elf **elf,
+		       uint32_t *target)
 {
-	int err = dc_lib_resolve(grp->binary, path, PATH_MAX);
+	int err = dc_elf__open(path, elf);
 
-	if (!err)
-		err = dc_elf__open(path, elf);
 	if (!err && grp->kind == DC_KIND_USDT) {
 		err = dc_elf__load_usdt(*elf);
 		if (!err && !(*elf)->nusdt)
@@ -357,8 +356,62 @@ static int open_target(struct gen *g, const struct dc_config *cfg, const struct 
 		err = dc_elf__load_funcs(*elf);
 	}
 	if (err)
-		return dc_config__err(cfg, grp->binary_loc, err, "%s", dc_errmsg(err));
+		return dc_config__err(cfg, bin->loc, err, "%s", dc_errmsg(err));
 	return dc_manifest__add_target(&g->man, path, (*elf)->build_id, target);
+}
+
+typedef int (*binary_fn)(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp,
+			 const struct dc_value *bin, const char *path);
+
+/*
+ * Calls @fn for each binary of the group that is found. Of a list, those
+ * not found are passed over (HDF5 comes in a serial and a parallel
+ * flavour; a machine may have either); an optional group may find none.
+ */
+static int each_binary(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp,
+		       binary_fn fn)
+{
+	char path[PATH_MAX], names[256] = "";
+	size_t i, found = 0;
+	int err;
+
+	for (i = 0; i < grp->nbinary; i++) {
+		const struct dc_value *b = &grp->binary[i];
+
+		err = dc_lib_resolve(b->s, path, sizeof(path));
+		if (err == -ENOENT && (grp->nbinary > 1 || grp->optional)) {
+			dc_err_clear();
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+				 i ? ", " : "", b->s);
+			continue;
+		}
+		if (!err)
+			err = fn(g, cfg, grp, b, path);
+		else
+			err = dc_config__err(cfg, b->loc, err, "%s", dc_errmsg(err));
+		if (err)
+			return err;
+		found++;
+	}
+	if (found)
+		return 0;
+	if (!grp->optional)
+		return dc_config__err(cfg, grp->binary[0].loc, -ENOENT, "none of %s found", names);
+	dc_warn("%s:%d:%d: %s probes skipped: no %s found", cfg->path, grp->binary[0].loc.line,
+		grp->binary[0].loc.col, grp->name, names);
+	g->skipped++;
+	return 0;
+}
+
+/* In an optional group, what this kernel lacks is said and passed over. */
+static int skip_missing(struct gen *g, const struct dc_group *grp, int err)
+{
+	if (err != -ENOENT || !grp->optional)
+		return err;
+	dc_warn("%s (skipped: the group is optional)", dc_errmsg(err));
+	dc_err_clear();
+	g->skipped++;
+	return 0;
 }
 
 /*
@@ -400,18 +453,18 @@ static void site_capture(const struct dc_elf *e, const struct dc_site *s, const 
 	dc_capture_init(cap);
 }
 
-static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp)
+static int uprobes_in(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp,
+		      const struct dc_value *bin, const char *path)
 {
 	struct gen_argctx ax = { .kind = DC_KIND_UPROBE, .nargs = -1 };
 	struct probe_in in = { .kind = 'u' };
 	struct filter flt = { 0 };
 	struct dc_elf *elf = NULL;
 	struct dc_capture cap;
-	char path[PATH_MAX];
 	size_t i;
 	int err;
 
-	err = open_target(g, cfg, grp, path, &elf, &in.target);
+	err = open_target(g, cfg, grp, bin, path, &elf, &in.target);
 	if (err)
 		goto out;
 	in.cap = &cap;
@@ -471,6 +524,11 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 out:
 	dc_elf__close(elf);
 	return err < 0 ? err : 0;
+}
+
+static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp)
+{
+	return each_binary(g, cfg, grp, uprobes_in);
 }
 
 static const char *need_tracefs(struct gen *g, const struct dc_config *cfg, struct dc_loc loc,
@@ -579,9 +637,11 @@ static int resolve_syscalls(struct gen *g, const struct dc_config *cfg, const st
 		const struct dc_fnspec *fs = &grp->fns[i];
 
 		if (!dc_names_has(&g->syscalls, fs->name))
-			err = dc_config__err(cfg, fs->loc, -ENOENT,
-					     "system call '%s' has no tracepoint in this kernel",
-					     fs->name);
+			err = skip_missing(
+				g, grp,
+				dc_config__err(cfg, fs->loc, -ENOENT,
+					       "system call '%s' has no tracepoint in this kernel",
+					       fs->name));
 		else
 			err = add_syscall(g, cfg, grp, fs, fs->name, fs->loc);
 	}
@@ -772,6 +832,7 @@ static int resolve_tracepoints(struct gen *g, const struct dc_config *cfg,
 				     fs->exit ? pair_stem(fs->name, buf, sizeof(buf)) :
 						NULL,
 				     fs->loc);
+		err = skip_missing(g, grp, err);
 	}
 	if (err || !grp->nmatch)
 		return err;
@@ -850,7 +911,9 @@ static int resolve_kfuncs(struct gen *g, const struct dc_config *cfg, const stru
 			return dc_config__err(cfg, grp->loc, err, "%s", dc_errmsg(err));
 	}
 	for (i = 0; !err && i < grp->nfns; i++)
-		err = add_kfunc(g, cfg, grp, &grp->fns[i], grp->fns[i].name, grp->fns[i].loc);
+		err = skip_missing(g, grp,
+				   add_kfunc(g, cfg, grp, &grp->fns[i], grp->fns[i].name,
+					     grp->fns[i].loc));
 	if (err || !grp->nmatch)
 		return err;
 	all = gen_kbtf__names(g->kbtf);
@@ -963,17 +1026,18 @@ static int usdt_names(struct gen *g, const struct dc_usdt *v, size_t n, struct d
 	return 0;
 }
 
-static int resolve_usdt(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp)
+static int usdt_in(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp,
+		   const struct dc_value *bin, const char *path)
 {
 	struct match_ctx m = { cfg, grp, 0, NULL, 0 };
 	struct dc_names names = { 0 };
 	struct filter flt = { 0 };
 	struct dc_elf *elf = NULL;
-	char path[PATH_MAX], buf[256];
+	char buf[256];
 	size_t i;
 	int err;
 
-	err = open_target(g, cfg, grp, path, &elf, &m.target);
+	err = open_target(g, cfg, grp, bin, path, &elf, &m.target);
 	if (err)
 		goto out;
 	m.notes = elf->usdt;
@@ -996,6 +1060,11 @@ out:
 	dc_names_free(&names);
 	dc_elf__close(elf);
 	return err;
+}
+
+static int resolve_usdt(struct gen *g, const struct dc_config *cfg, const struct dc_group *grp)
+{
+	return each_binary(g, cfg, grp, usdt_in);
 }
 
 /* Reads a hook file whole: text only, bounded, and every byte of it goes to clang. */
@@ -1078,13 +1147,17 @@ int gen__resolve(struct gen *g, const struct dc_config *cfg)
 		[DC_KIND_FENTRY] = resolve_kfuncs,	    [DC_KIND_USDT] = resolve_usdt,
 		[DC_KIND_CUSTOM] = resolve_custom,
 	};
-	size_t i, before = g->man.nprobes, repeats = g->repeats;
+	size_t i, before = g->man.nprobes, repeats = g->repeats, skipped = g->skipped;
 	int err = 0;
 
 	for (i = 0; !err && i < cfg->ngroups; i++)
 		err = resolve[cfg->groups[i].kind](g, cfg, &cfg->groups[i]);
-	/* Probes another config has already are selected all the same. */
-	if (!err && g->man.nprobes == before && g->repeats == repeats)
+	/*
+	 * Probes another config has already are selected all the same; a
+	 * config whose optional groups were all skipped has said so.
+	 */
+	if (!err && cfg->ngroups && g->man.nprobes == before && g->repeats == repeats &&
+	    g->skipped == skipped)
 		err = dc_err(-ENOENT, "%s: the config selects no probes", cfg->path);
 	return err;
 }

@@ -166,9 +166,10 @@ static int each_key(struct ctx *x, yaml_node_t *map, const char *what, const cha
 	return 0;
 }
 
-/* A scalar or a sequence of scalars, as a list. */
-static int patterns(struct ctx *x, yaml_node_t *v, const char *what, struct dc_pattern **out,
-		    size_t *n)
+/* A scalar or a sequence of scalars, as a list; @ok, when given, checks each. */
+static int values(struct ctx *x, yaml_node_t *v, const char *what, struct dc_value **out,
+		  size_t *n, int (*ok)(struct ctx *x, yaml_node_t *e, const char *what,
+				       const char *s))
 {
 	yaml_node_item_t *it, *start = NULL, *top = NULL;
 	yaml_node_t *one = NULL;
@@ -176,15 +177,15 @@ static int patterns(struct ctx *x, yaml_node_t *v, const char *what, struct dc_p
 	if (v->type == YAML_SEQUENCE_NODE) {
 		start = v->data.sequence.items.start;
 		top = v->data.sequence.items.top;
+		if (start == top)
+			return node_err(x, v, "%s is an empty list", what);
 	} else {
 		one = v;
 	}
 	for (it = start; one || it < top; it = it ? it + 1 : NULL) {
 		yaml_node_t *e = one ? one : node(x, *it);
-		struct dc_pattern *p;
-		char msg[128];
-		regex_t re;
-		int rc, err;
+		struct dc_value *p;
+		int err;
 
 		if (!e)
 			return node_err(x, v, "malformed %s", what);
@@ -194,21 +195,46 @@ static int patterns(struct ctx *x, yaml_node_t *v, const char *what, struct dc_p
 		*out = p;
 		p = &p[*n];
 		memset(p, 0, sizeof(*p));
-		err = dup_scalar(x, e, what, &p->re);
+		err = dup_scalar(x, e, what, &p->s);
 		if (err)
 			return err;
 		(*n)++;
 		p->loc = loc_of(e);
-		rc = regcomp(&re, p->re, REG_EXTENDED | REG_NOSUB);
-		if (rc) {
-			regerror(rc, &re, msg, sizeof(msg));
-			regfree(&re);
-			return node_err(x, e, "bad regular expression in %s: %s", what, msg);
-		}
-		regfree(&re);
+		err = ok ? ok(x, e, what, p->s) : 0;
+		if (err)
+			return err;
 		if (one)
 			break;
 	}
+	return 0;
+}
+
+static int regex_ok(struct ctx *x, yaml_node_t *e, const char *what, const char *s)
+{
+	char msg[128];
+	regex_t re;
+	int rc;
+
+	rc = regcomp(&re, s, REG_EXTENDED | REG_NOSUB);
+	if (rc) {
+		regerror(rc, &re, msg, sizeof(msg));
+		regfree(&re);
+		return node_err(x, e, "bad regular expression in %s: %s", what, msg);
+	}
+	regfree(&re);
+	return 0;
+}
+
+static int patterns(struct ctx *x, yaml_node_t *v, const char *what, struct dc_value **out,
+		    size_t *n)
+{
+	return values(x, v, what, out, n, regex_ok);
+}
+
+static int path_ok(struct ctx *x, yaml_node_t *e, const char *what, const char *s)
+{
+	if (!*s || strlen(s) >= PATH_MAX)
+		return node_err(x, e, "%s must be a path or a name", what);
 	return 0;
 }
 
@@ -682,13 +708,10 @@ static int group_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t
 		g->kind = i;
 		return 0;
 	}
-	if (!strcmp(key, "binary")) {
-		g->binary_loc = loc_of(v);
-		err = dup_scalar(x, v, "binary", &g->binary);
-		if (!err && (!*g->binary || strlen(g->binary) >= PATH_MAX))
-			return node_err(x, v, "binary must be a library name or a path");
-		return err;
-	}
+	if (!strcmp(key, "binary"))
+		return values(x, v, "binary", &g->binary, &g->nbinary, path_ok);
+	if (!strcmp(key, "optional"))
+		return bool_scalar(x, v, "optional", &g->optional);
 	if (!strcmp(key, "source"))
 		return source_value(x, v, g);
 	if (!strcmp(key, "pairs"))
@@ -722,11 +745,13 @@ static int group_checks(struct ctx *x, yaml_node_t *e, struct dc_group *g)
 
 	if (!g->cat)
 		return node_err(x, e, "probe has no cat (the trace category, e.g. POSIX)");
-	if (r->binary && !g->binary)
+	if (r->binary && !g->nbinary)
 		return node_err(x, e, "%s probe has no binary (a library name or path)", r->name);
-	if (!r->binary && g->binary)
-		return dc_config__err(x->cfg, g->binary_loc, -EINVAL, "%s probes take no binary",
-				      r->name);
+	if (!r->binary && g->nbinary)
+		return dc_config__err(x->cfg, g->binary[0].loc, -EINVAL,
+				      "%s probes take no binary", r->name);
+	if (r->source && (k = key_node(x, e, "optional", false)))
+		return node_err(x, k, "a custom probe cannot be optional: its hook is compiled");
 	if (r->source && !g->source)
 		return node_err(x, e, "custom probe has no source (the hook's BPF C file)");
 	if (!r->source && g->source)
@@ -746,8 +771,9 @@ static int group_checks(struct ctx *x, yaml_node_t *e, struct dc_group *g)
 
 static int group(struct ctx *x, yaml_node_t *e, struct dc_group *g)
 {
-	static const char *const keys[] = { "name",  "kind",	  "cat",   "binary",  "source",
-					    "pairs", "functions", "match", "exclude", NULL };
+	static const char *const keys[] = { "name",	 "kind",  "cat",     "binary",
+					    "optional",	 "source", "pairs", "functions",
+					    "match",	 "exclude", NULL };
 	yaml_node_t *fns;
 	int err;
 
@@ -788,6 +814,8 @@ static int top_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t *
 	}
 	if (!strcmp(key, "description"))
 		return v->type == YAML_SCALAR_NODE ? 0 : node_err(x, v, "description must be text");
+	if (!strcmp(key, "include"))
+		return values(x, v, "include", &c->include, &c->ninclude, path_ok);
 	if (v->type != YAML_SEQUENCE_NODE)
 		return node_err(x, v, "probes must be a list");
 	for (it = v->data.sequence.items.start; it < v->data.sequence.items.top; it++) {
@@ -810,7 +838,7 @@ static int top_key(struct ctx *x, const char *key, yaml_node_t *k, yaml_node_t *
 
 static int parse_file(struct ctx *x, FILE *f)
 {
-	static const char *const keys[] = { "module", "description", "probes", NULL };
+	static const char *const keys[] = { "module", "description", "include", "probes", NULL };
 	yaml_parser_t parser;
 	yaml_node_t *root;
 	int err;
@@ -838,8 +866,8 @@ static int parse_file(struct ctx *x, FILE *f)
 		goto out;
 	if (!x->cfg->module)
 		err = node_err(x, root, "config has no module name");
-	else if (!x->cfg->ngroups)
-		err = node_err(x, root, "config has no probes");
+	else if (!x->cfg->ngroups && !x->cfg->ninclude)
+		err = node_err(x, root, "config has no probes (and includes no config)");
 out:
 	yaml_document_delete(&x->doc);
 	return err;
@@ -875,12 +903,12 @@ int dc_config__load(const char *path, struct dc_config **out)
 	return 0;
 }
 
-static void free_patterns(struct dc_pattern *p, size_t n)
+static void free_values(struct dc_value *p, size_t n)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		free(p[i].re);
+		free(p[i].s);
 	free(p);
 }
 
@@ -912,14 +940,15 @@ void dc_config__free(struct dc_config *c)
 		for (j = 0; j < g->nfns; j++)
 			free_fnspec(&g->fns[j]);
 		free(g->fns);
-		free_patterns(g->match, g->nmatch);
-		free_patterns(g->exclude, g->nexclude);
+		free_values(g->match, g->nmatch);
+		free_values(g->exclude, g->nexclude);
+		free_values(g->binary, g->nbinary);
 		free(g->name);
 		free(g->cat);
-		free(g->binary);
 		free(g->source);
 	}
 	free(c->groups);
+	free_values(c->include, c->ninclude);
 	free(c->module);
 	free(c->path);
 	free(c);

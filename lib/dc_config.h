@@ -57,8 +57,9 @@ struct dc_fnspec {
 	struct dc_loc loc, exit_loc, key_loc, ret_loc;
 };
 
-struct dc_pattern {
-	char *re; /* POSIX extended regular expression */
+/* One value of a key that takes a value or a list of them. */
+struct dc_value {
+	char *s;
 	struct dc_loc loc;
 };
 
@@ -66,17 +67,18 @@ struct dc_group {
 	char *name;
 	enum dc_kind kind;
 	char *cat;
-	char *binary; /* uprobe, usdt: a path or a library name */
+	struct dc_value *binary; /* uprobe, usdt: paths or library names */
+	size_t nbinary;
+	bool optional; /* uprobe, usdt: no binary found skips the group */
 	char *source; /* custom: the hook file, resolved against the config's directory */
 	struct dc_fnspec *fns;
 	size_t nfns;
-	struct dc_pattern *match;
+	struct dc_value *match; /* POSIX extended regular expressions */
 	size_t nmatch;
-	struct dc_pattern *exclude;
+	struct dc_value *exclude;
 	size_t nexclude;
 	bool pairs; /* tracepoint, usdt: match pairs X_enter with X_exit and the like */
 	struct dc_loc loc;
-	struct dc_loc binary_loc;
 	struct dc_loc source_loc;
 };
 
@@ -85,6 +87,8 @@ struct dc_config {
 	char *module;
 	struct dc_group *groups;
 	size_t ngroups;
+	struct dc_value *include; /* other configs, resolved against this one's directory */
+	size_t ninclude;
 };
 
 int dc_config__load(const char *path, struct dc_config **out);
