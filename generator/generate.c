@@ -286,11 +286,15 @@ static int seen_config(struct loaded *l, const char *path, bool *seen)
 	return 0;
 }
 
-/* An include names a config next to the one including it; ".yaml" may be left out. */
-static int include_path(const struct dc_config *cfg, const struct dc_value *inc, char *out,
-			size_t outlen)
+/*
+ * An include names a config next to the one including it (".yaml" may be
+ * left out), or else a bundled one.
+ */
+static int include_path(const struct gen_dirs *d, const struct dc_config *cfg,
+			const struct dc_value *inc, char *out, size_t outlen)
 {
 	const char *slash = strrchr(cfg->path, '/');
+	char bundled[PATH_MAX];
 	size_t n = strlen(inc->s);
 	bool ext = n > 5 && !strcmp(inc->s + n - 5, ".yaml");
 	int len;
@@ -302,13 +306,20 @@ static int include_path(const struct dc_config *cfg, const struct dc_value *inc,
 			       inc->s, ext ? "" : ".yaml");
 	if (len < 0 || (size_t)len >= outlen)
 		return dc_config__err(cfg, inc->loc, -ENAMETOOLONG, "include path too long");
+	if (!access(out, F_OK) || strchr(inc->s, '/') || !dc_label_ok(inc->s))
+		return 0;
+	/* Where neither is, the error names the file next to the config. */
+	len = snprintf(bundled, sizeof(bundled), "%s/%s%s", d->configs, inc->s, ext ? "" : ".yaml");
+	if (len > 0 && (size_t)len < sizeof(bundled) && !access(bundled, F_OK))
+		snprintf(out, outlen, "%s", bundled);
 	return 0;
 }
 
 #define INCLUDE_DEPTH 8
 
 /* Resolves the config at @path and those it includes into @g. */
-static int load_config(struct gen *g, struct loaded *l, const char *path, int depth)
+static int load_config(struct gen *g, const struct gen_dirs *d, struct loaded *l, const char *path,
+		       int depth)
 {
 	char inc[PATH_MAX];
 	struct dc_config *cfg;
@@ -323,7 +334,7 @@ static int load_config(struct gen *g, struct loaded *l, const char *path, int de
 	if (err)
 		return err;
 	for (i = 0; !err && i < cfg->ninclude; i++) {
-		err = include_path(cfg, &cfg->include[i], inc, sizeof(inc));
+		err = include_path(d, cfg, &cfg->include[i], inc, sizeof(inc));
 		if (!err && depth == INCLUDE_DEPTH)
 			err = dc_config__err(cfg, cfg->include[i].loc, -ELOOP,
 					     "includes nested deeper than %d", INCLUDE_DEPTH);
@@ -331,7 +342,7 @@ static int load_config(struct gen *g, struct loaded *l, const char *path, int de
 			err = dc_config__err(cfg, cfg->include[i].loc, -errno, "%s: %s", inc,
 					     strerror(errno));
 		if (!err)
-			err = load_config(g, l, inc, depth + 1);
+			err = load_config(g, d, l, inc, depth + 1);
 	}
 	if (!err)
 		err = gen__resolve(g, cfg);
@@ -360,7 +371,7 @@ static int run(int argc, char **argv)
 	for (i = optind; !err && i < argc; i++) {
 		err = gen_config_path(&d, argv[i], cfgpath, sizeof(cfgpath));
 		if (!err)
-			err = load_config(&g, &loaded, cfgpath, 0);
+			err = load_config(&g, &d, &loaded, cfgpath, 0);
 	}
 	for (j = 0; j < loaded.n; j++)
 		free(loaded.path[j]);

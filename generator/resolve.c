@@ -911,9 +911,9 @@ static int resolve_kfuncs(struct gen *g, const struct dc_config *cfg, const stru
 			return dc_config__err(cfg, grp->loc, err, "%s", dc_errmsg(err));
 	}
 	for (i = 0; !err && i < grp->nfns; i++)
-		err = skip_missing(g, grp,
-				   add_kfunc(g, cfg, grp, &grp->fns[i], grp->fns[i].name,
-					     grp->fns[i].loc));
+		err = skip_missing(
+			g, grp,
+			add_kfunc(g, cfg, grp, &grp->fns[i], grp->fns[i].name, grp->fns[i].loc));
 	if (err || !grp->nmatch)
 		return err;
 	all = gen_kbtf__names(g->kbtf);

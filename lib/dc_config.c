@@ -167,9 +167,8 @@ static int each_key(struct ctx *x, yaml_node_t *map, const char *what, const cha
 }
 
 /* A scalar or a sequence of scalars, as a list; @ok, when given, checks each. */
-static int values(struct ctx *x, yaml_node_t *v, const char *what, struct dc_value **out,
-		  size_t *n, int (*ok)(struct ctx *x, yaml_node_t *e, const char *what,
-				       const char *s))
+static int values(struct ctx *x, yaml_node_t *v, const char *what, struct dc_value **out, size_t *n,
+		  int (*ok)(struct ctx *x, yaml_node_t *e, const char *what, const char *s))
 {
 	yaml_node_item_t *it, *start = NULL, *top = NULL;
 	yaml_node_t *one = NULL;
@@ -748,8 +747,8 @@ static int group_checks(struct ctx *x, yaml_node_t *e, struct dc_group *g)
 	if (r->binary && !g->nbinary)
 		return node_err(x, e, "%s probe has no binary (a library name or path)", r->name);
 	if (!r->binary && g->nbinary)
-		return dc_config__err(x->cfg, g->binary[0].loc, -EINVAL,
-				      "%s probes take no binary", r->name);
+		return dc_config__err(x->cfg, g->binary[0].loc, -EINVAL, "%s probes take no binary",
+				      r->name);
 	if (r->source && (k = key_node(x, e, "optional", false)))
 		return node_err(x, k, "a custom probe cannot be optional: its hook is compiled");
 	if (r->source && !g->source)
@@ -771,9 +770,9 @@ static int group_checks(struct ctx *x, yaml_node_t *e, struct dc_group *g)
 
 static int group(struct ctx *x, yaml_node_t *e, struct dc_group *g)
 {
-	static const char *const keys[] = { "name",	 "kind",  "cat",     "binary",
-					    "optional",	 "source", "pairs", "functions",
-					    "match",	 "exclude", NULL };
+	static const char *const keys[] = { "name",	"kind",	   "cat",   "binary",
+					    "optional", "source",  "pairs", "functions",
+					    "match",	"exclude", NULL };
 	yaml_node_t *fns;
 	int err;
 

@@ -170,8 +170,8 @@ static int mem(void)
 	p[1] = do_calloc(7, 11);
 	for (i = 0; i < 3; i++)
 		do_free(p[i]);
-	printf("{\"pid\":%d,\"map\":%lu,\"remap\":%lu,\"brk\":%lu}\n", getpid(),
-	       (unsigned long)m, (unsigned long)r, (unsigned long)brk0);
+	printf("{\"pid\":%d,\"map\":%lu,\"remap\":%lu,\"brk\":%lu}\n", getpid(), (unsigned long)m,
+	       (unsigned long)r, (unsigned long)brk0);
 	return 0;
 }
 

@@ -58,7 +58,7 @@ def main():
         check(opt in got, "merge: %s not in %s" % (opt, got))
     got = complete(["datacrumbs-generate", "p"], work)
     check("posix" in got, "generate bundled configs: %s" % got)
-    got = complete(["datacrumbs-generate", "m"], work)
+    got = complete(["datacrumbs-generate", "mi"], work)
     check(got == ["mine.yaml"], "generate yaml files: %s" % got)
     got = complete(["datacrumbs-generate", "--l"], work)
     check(got == ["--list"], "generate --l: %s" % got)

@@ -36,7 +36,39 @@ def main():
     status, _, err = run([GENERATE, missing])
     check(status == 1 and err == "datacrumbs-generate: %s: No such file or directory\n" % missing,
           "missing config: %r" % err)
+    optional_groups(work)
     print("ok: %d configs" % len(cases))
+
+
+def optional_groups(work):
+    """Includes, binary lists and optional groups: what is missing is said
+    and skipped; a config of nothing but skipped groups is an error."""
+    mine = os.path.join(work, "mine.yaml")
+    with open(mine, "w") as f:
+        f.write("module: mine\ninclude: [sys]\nprobes:\n"
+                "  - kind: uprobe\n    cat: X\n    binary: [libdc-none.so, libc.so.6]\n"
+                "    functions: [getpid]\n"
+                "  - kind: uprobe\n    cat: Y\n    binary: libdc-none.so\n    optional: true\n"
+                "    functions: [foo]\n"
+                "  - kind: tracepoint\n    cat: Z\n    optional: true\n"
+                "    functions: [nope:nope, sched:sched_switch]\n")
+    status, out, err = run([GENERATE, "--check", "--list", mine])
+    check(status == 0, "optional groups: %d %s" % (status, err))
+    check(err.splitlines() == [
+        "datacrumbs-generate: warning: %s:10:13: Y probes skipped: no libdc-none.so found" % mine,
+        "datacrumbs-generate: warning: %s:16:17: tracepoint 'nope:nope' not found in this kernel "
+        "(skipped: the group is optional)" % mine], "warnings: %r" % err)
+    probes = [line.split() for line in out.splitlines()[:-1]]
+    check([(p[2], p[3], p[4]) for p in probes if p[2] == "mine"] ==
+          [("mine", "X", "getpid"), ("mine", "Z", "sched_switch")], "probes %s" % probes)
+    check({p[2] for p in probes} == {"mine", "sys"} and out.splitlines()[-1].startswith("mine:"),
+          "the included config's probes keep its module; the object is named mine: %s" % out)
+    with open(mine, "w") as f:
+        f.write("module: mine\nprobes:\n  - kind: uprobe\n    cat: Y\n"
+                "    binary: libdc-none.so\n    optional: true\n    functions: [foo]\n")
+    status, out, err = run([GENERATE, "--check", mine])
+    check(status == 1 and err.splitlines()[-1] ==
+          "datacrumbs-generate: nothing to probe: every probe group was skipped", err)
 
 
 if __name__ == "__main__":
