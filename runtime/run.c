@@ -8,8 +8,11 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,9 @@
 #include "writer.h"
 
 #define DRAIN_MS 100
+#define FLUSH_MS 1000
+/* Records taken per drain before the loop looks at its signals and timers again. */
+#define DRAIN_BUDGET 65536
 
 struct opts {
 	const char *object;
@@ -242,11 +248,6 @@ static int64_t real_minus_mono(void)
 	return ((int64_t)r.tv_sec - m.tv_sec) * 1000000000LL + (r.tv_nsec - m.tv_nsec);
 }
 
-static int on_record(void *ctx, void *data, size_t size)
-{
-	return writer__record(ctx, data, size);
-}
-
 static void join_cmdline(char **argv, char *out, size_t outlen)
 {
 	size_t n = 0;
@@ -266,55 +267,164 @@ struct run {
 	pid_t child;
 	int status;
 	int sigfd;
-	int stop_sig;
+	atomic_int stop_sig; /* the signal that stopped tracing */
 	bool missing_cmd;
+	bool detached;
+	unsigned int drained; /* records handed over by this ring_buffer__consume() */
+	pthread_t watcher;
+	bool watching;
 };
 
-/* Drains the ring until the child exits or a signal arrives. */
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct run *r = ctx;
+	int err = writer__record(r->w, data, size);
+
+	if (err)
+		return err;
+	/* Ends the consume call, so signals and timers are seen under any load. */
+	return ++r->drained >= DRAIN_BUDGET ? -EAGAIN : 0;
+}
+
+/* Hands the ring's records to the writer; true if the ring may hold more. */
+static bool drain(struct run *r)
+{
+	r->drained = 0;
+	return ring_buffer__consume(r->rb) == -EAGAIN;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Takes the pending signals: a stop request, or the end of the child. */
+static void take_signals(struct run *r)
+{
+	struct signalfd_siginfo si;
+
+	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo != SIGCHLD) {
+			atomic_store(&r->stop_sig, si.ssi_signo);
+			continue;
+		}
+		while (r->child > 0 && waitpid(r->child, &r->status, WNOHANG) == r->child)
+			r->child = 0;
+	}
+}
+
+static bool tracing(const struct run *r)
+{
+	return r->child > 0 && !atomic_load(&r->stop_sig);
+}
+
+/*
+ * Drains the ring every DRAIN_MS, and at once when the kernel wakes us up
+ * for a filling ring, until tracing ends. Buffered lines go out as a member
+ * every FLUSH_MS, so a crash loses at most that much.
+ */
 static int trace_loop(struct run *r)
 {
 	struct epoll_event ev[2];
+	uint64_t next_flush = now_ms() + FLUSH_MS;
+	bool more = false;
 	int ep, err = 0;
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0)
-		return -errno;
+		return dc_err(-errno, "epoll: %s", strerror(errno));
 	ev[0] = (struct epoll_event){ .events = EPOLLIN, .data.fd = r->sigfd };
-	ev[1] = (struct epoll_event){ .events = EPOLLIN, .data.fd = ring_buffer__epoll_fd(r->rb) };
+	/* Edge-triggered: records that trickle in wait for the timer, not spin the loop. */
+	ev[1] = (struct epoll_event){ .events = EPOLLIN | EPOLLET, .data.fd = r->s->events_fd };
 	if (epoll_ctl(ep, EPOLL_CTL_ADD, r->sigfd, &ev[0]) ||
-	    epoll_ctl(ep, EPOLL_CTL_ADD, ev[1].data.fd, &ev[1])) {
+	    epoll_ctl(ep, EPOLL_CTL_ADD, r->s->events_fd, &ev[1])) {
+		err = dc_err(-errno, "epoll: %s", strerror(errno));
 		close(ep);
-		return -errno;
+		return err;
 	}
-	while (r->child > 0 && !r->stop_sig) {
-		int n = epoll_wait(ep, ev, 2, DRAIN_MS), i;
-
-		if (n < 0 && errno != EINTR) {
-			err = -errno;
+	while (tracing(r)) {
+		if (epoll_wait(ep, ev, 2, more ? 0 : DRAIN_MS) < 0 && errno != EINTR) {
+			err = dc_err(-errno, "epoll: %s", strerror(errno));
 			break;
 		}
-		ring_buffer__consume(r->rb);
+		take_signals(r);
+		more = drain(r);
 		/* After the ring, so the names the sums refer to come first. */
 		if (r->prof) {
 			err = profile__drain(r->prof, false);
 			if (err)
 				break;
 		}
-		for (i = 0; i < n; i++) {
-			struct signalfd_siginfo si;
-
-			if (ev[i].data.fd != r->sigfd ||
-			    read(r->sigfd, &si, sizeof(si)) != sizeof(si))
-				continue;
-			if (si.ssi_signo != SIGCHLD) {
-				r->stop_sig = si.ssi_signo;
-				continue;
-			}
-			while (waitpid(-1, &r->status, WNOHANG) == r->child)
-				r->child = 0;
+		if (now_ms() >= next_flush) {
+			writer__flush(r->w);
+			next_flush = now_ms() + FLUSH_MS;
+		}
+		if (writer__error(r->w) && !r->detached) {
+			/* Nothing more can be written: stop costing COMMAND anything. */
+			session__detach(r->s);
+			r->detached = true;
 		}
 	}
 	close(ep);
+	return err;
+}
+
+/*
+ * While the trace is finished, a second stop signal exits at once; the file
+ * then ends on its last whole member.
+ */
+static void *watch_signals(void *arg)
+{
+	struct run *r = arg;
+	struct signalfd_siginfo si;
+	struct pollfd p = { .fd = r->sigfd, .events = POLLIN };
+
+	for (;;) {
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return NULL;
+		if (read(r->sigfd, &si, sizeof(si)) != sizeof(si) || si.ssi_signo == SIGCHLD)
+			continue;
+		if (!atomic_load(&r->stop_sig)) {
+			atomic_store(&r->stop_sig, si.ssi_signo);
+			continue;
+		}
+		writer__abandon(r->w);
+		if (dc_verbosity >= 0)
+			dc_warn("stopped at once: %s ends at its last whole member", r->path);
+		_exit(128 + si.ssi_signo);
+	}
+}
+
+/* Detaches, writes what the ring still holds and the end record. */
+static int finish(struct run *r, struct dc_stats *st, struct writer_totals *t)
+{
+	int sig = atomic_load(&r->stop_sig), err, perr;
+
+	/* Said where someone may be waiting at a terminal; the tests ask with -v. */
+	if (sig && (dc_verbosity > 0 || (!dc_verbosity && isatty(STDERR_FILENO))))
+		fprintf(stderr, "%s: %s: finishing the trace (a second one stops at once)\n",
+			dc_prog, sig == SIGINT ? "SIGINT" : "SIGTERM");
+	r->watching = pthread_create(&r->watcher, NULL, watch_signals, r) == 0;
+	if (sig && r->child > 0)
+		kill(r->child, sig);
+	if (!r->detached)
+		session__detach(r->s);
+	r->detached = true;
+	while (drain(r))
+		;
+	/* The probes are gone: every sum is final, the open intervals' too. */
+	perr = r->prof ? profile__drain(r->prof, true) : 0;
+	session__stats(r->s, st);
+	err = writer__close(r->w, st, t);
+	err = perr ? perr : err;
+	if (r->watching) {
+		pthread_cancel(r->watcher);
+		pthread_join(r->watcher, NULL);
+		r->watching = false;
+	}
 	return err;
 }
 
@@ -345,8 +455,8 @@ static void report_skips(const struct session *s)
 
 static int exit_code(const struct run *r)
 {
-	if (r->stop_sig)
-		return 128 + r->stop_sig;
+	if (atomic_load(&r->stop_sig))
+		return 128 + atomic_load(&r->stop_sig);
 	if (WIFEXITED(r->status))
 		return WEXITSTATUS(r->status);
 	if (WIFSIGNALED(r->status))
@@ -363,7 +473,7 @@ static int run(struct run *r, int argc, char **argv)
 	int64_t rmm = real_minus_mono();
 	struct dc_stats st;
 	sigset_t mask;
-	int gate = -1, err;
+	int gate = -1, err, ferr;
 
 	err = parse_args(argc, argv, &r->o);
 	if (!err) {
@@ -397,7 +507,7 @@ static int run(struct run *r, int argc, char **argv)
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (r->sigfd < 0)
 		return dc_err(-errno, "signalfd: %s", strerror(errno));
 	err = spawn_gated(exe, r->o.cmd, &gate, &r->child);
@@ -422,7 +532,7 @@ static int run(struct run *r, int argc, char **argv)
 	if (!err)
 		err = writer__open(&r->w, &wo);
 	if (!err) {
-		r->rb = ring_buffer__new(r->s->events_fd, on_record, r->w, NULL);
+		r->rb = ring_buffer__new(r->s->events_fd, on_record, r, NULL);
 		if (!r->rb)
 			err = dc_err(-errno, "ring buffer: %s", strerror(errno));
 	}
@@ -443,19 +553,8 @@ static int run(struct run *r, int argc, char **argv)
 	close(gate);
 	if (!err)
 		err = trace_loop(r);
-	if (r->stop_sig && r->child > 0)
-		kill(r->child, r->stop_sig);
-	session__detach(r->s);
-	ring_buffer__consume(r->rb);
-	/* The probes are gone: every sum is final, the open intervals' too. */
-	if (r->prof) {
-		int perr = profile__drain(r->prof, true);
-
-		err = err ? err : perr;
-	}
-	session__stats(r->s, &st);
-	if (writer__close(r->w, &st, &t) && !err)
-		err = writer__error(r->w);
+	ferr = finish(r, &st, &t);
+	err = err ? err : ferr;
 	summary(r, &st, &t);
 	if (st.drops && dc_verbosity >= 0)
 		dc_warn("%llu events were dropped: the ring buffer was full (try --ring-size)",

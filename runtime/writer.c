@@ -7,13 +7,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "dc_err.h"
 #include "dc_file.h"
 #include "dc_json.h"
 #include "dc_paths.h"
+#include "dc_rank.h"
 #include "hmap.h"
+#include "members.h"
 #include "writer.h"
 
 /* Room kept free for one line, so appends need no bounds checks. */
@@ -23,13 +24,9 @@
 struct writer {
 	struct writer_opts o;
 	int fd;
-	char *buf;
+	struct members *m;
+	char *buf; /* the member being filled, from m */
 	size_t len, cap;
-	unsigned char *zbuf;
-	size_t zcap;
-	z_stream z;
-	bool z_ready;
-	off_t good; /* end of the last complete member */
 	uint64_t next_id;
 	uint64_t events;
 	int err;
@@ -38,6 +35,8 @@ struct writer {
 	struct hmap files; /* file-name hashes already described */
 	struct hmap pids; /* process names, by pid */
 	struct hmap tids; /* threads already named */
+	struct hmap ranks; /* processes whose environment was read; val[0] set once ranked */
+	uint32_t last_tid; /* the thread of the last event, named already */
 };
 
 static const char hexd[] = "0123456789abcdef";
@@ -106,39 +105,37 @@ static uint64_t now_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-int writer__flush(struct writer *w)
+/* Takes up the writing thread's first error, once, with the path. */
+static int io_error(struct writer *w)
 {
 	int err;
 
-	if (w->err || !w->len)
+	if (w->err)
 		return w->err;
-	if (deflateReset(&w->z) != Z_OK)
-		return w->err = dc_err(-EIO, "%s: compression failed", w->o.path);
-	w->z.next_in = (unsigned char *)w->buf;
-	w->z.avail_in = w->len;
-	w->z.next_out = w->zbuf;
-	w->z.avail_out = w->zcap;
-	if (deflate(&w->z, Z_FINISH) != Z_STREAM_END)
-		return w->err = dc_err(-EIO, "%s: compression failed", w->o.path);
-	err = dc_write_all(w->fd, w->zbuf, w->zcap - w->z.avail_out);
-	if (err) {
-		/* Cut back to the last whole member: the file stays readable. */
-		if (ftruncate(w->fd, w->good) == 0)
-			lseek(w->fd, w->good, SEEK_SET);
-		return w->err = dc_err(err, "%s: %s", w->o.path, strerror(-err));
-	}
-	w->good += w->zcap - w->z.avail_out;
-	w->len = 0;
-	return 0;
+	err = members__error(w->m);
+	if (err)
+		w->err = dc_err(err, "%s: %s", w->o.path,
+				err == -EIO ? "compression failed" : strerror(-err));
+	return w->err;
 }
 
-/* Makes room for one more line. */
+int writer__flush(struct writer *w)
+{
+	if (w->len && !io_error(w)) {
+		members__put(w->m, w->buf, w->len);
+		w->buf = members__take(w->m);
+		w->len = 0;
+	}
+	return io_error(w);
+}
+
+/*
+ * Room for one more line. After a write error lines go on into the same
+ * buffer, never written, until the caller sees the error.
+ */
 static char *line_begin(struct writer *w)
 {
-	if (w->len + LINE_MAX_BYTES > w->cap)
-		writer__flush(w);
-	/* On a write error the buffer is reused; the error is reported at close. */
-	if (w->len + LINE_MAX_BYTES > w->cap)
+	if (w->len + LINE_MAX_BYTES > w->cap && writer__flush(w))
 		w->len = 0;
 	return w->buf + w->len;
 }
@@ -218,22 +215,51 @@ static void name_process(struct writer *w, uint32_t pid, const char *comm)
 	meta_string(w, "process_name", pid, pid, slot, strlen(slot), NULL);
 }
 
+/*
+ * The PR rank line of @pid, once, from the environment it runs with: read
+ * when the process is first met, and again at @exec, which may bring the
+ * variables a launcher set for it.
+ */
+static void rank_process(struct writer *w, uint32_t pid, bool exec)
+{
+	int isnew, rank;
+	char *slot;
+
+	isnew = hmap_put(&w->ranks, pid, &slot);
+	if (isnew < 0 || (!isnew && (!exec || slot[0])))
+		return;
+	rank = dc_rank_of_pid(pid);
+	if (rank < 0)
+		return;
+	slot[0] = 1;
+	meta_pr(w, pid, "rank", rank);
+}
+
 /* Names a process and thread the first time either is seen. */
 static void see_task(struct writer *w, uint32_t pid, uint32_t tid)
 {
 	char comm[DC_COMM_LEN], path[64];
+	const char *pname;
+	int isnew;
 
+	/* Calls come in runs from one thread: most events need no lookup. */
+	if (tid == w->last_tid && tid)
+		return;
 	if (!hmap_get(&w->pids, pid)) {
 		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 		read_comm(path, comm);
 		name_process(w, pid, comm[0] ? comm : "?");
+		rank_process(w, pid, false);
 	}
-	if (hmap_put(&w->tids, tid, NULL) != 1)
+	isnew = hmap_put(&w->tids, tid, NULL);
+	w->last_tid = tid;
+	if (isnew != 1)
 		return;
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/comm", pid, tid);
 	read_comm(path, comm);
+	pname = hmap_get(&w->pids, pid);
 	if (!comm[0])
-		memcpy(comm, hmap_get(&w->pids, pid), DC_COMM_LEN);
+		snprintf(comm, sizeof(comm), "%s", pname ? pname : "?");
 	meta_string(w, "thread_name", pid, tid, comm, strlen(comm), NULL);
 }
 
@@ -400,9 +426,11 @@ static void on_proc(struct writer *w, const struct dc_proc *r)
 	case DC_PROC_FORK:
 		name_process(w, r->pid, comm);
 		meta_pr(w, r->pid, "ppid", r->ppid);
+		rank_process(w, r->pid, false);
 		break;
 	case DC_PROC_EXEC:
 		name_process(w, r->pid, comm);
+		rank_process(w, r->pid, true);
 		break;
 	case DC_PROC_EXIT:
 		/* The kernel's wait status: code in bits 8-15, signal in 0-6. */
@@ -418,8 +446,8 @@ int writer__record(struct writer *w, const void *data, size_t size)
 {
 	__u32 type;
 
-	if (size < sizeof(type))
-		return 0;
+	if (size < sizeof(type) || w->err)
+		return w->err;
 	memcpy(&type, data, sizeof(type));
 	if (type == DC_REC_CALL && size >= sizeof(struct dc_call))
 		on_call(w, data);
@@ -490,25 +518,21 @@ int writer__open(struct writer **out, const struct writer_opts *o)
 	hmap_init(&w->files, false);
 	hmap_init(&w->pids, true);
 	hmap_init(&w->tids, false);
+	hmap_init(&w->ranks, true);
 	snprintf(w->hhash, sizeof(w->hhash), "%016" PRIx64, fnv1a(o->host));
 	w->cap = o->member_bytes + LINE_MAX_BYTES;
-	w->buf = malloc(w->cap);
-	w->zcap = deflateBound(&w->z, w->cap) + 64;
-	w->zbuf = malloc(w->zcap);
-	err = !w->buf || !w->zbuf ? -ENOMEM : make_prefixes(w);
+	err = make_prefixes(w);
 	if (err)
 		goto fail;
-	/* windowBits 16 + 15: gzip framing, so each member is a .gz on its own. */
-	if (deflateInit2(&w->z, o->level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	w->z_ready = true;
 	w->fd = open(o->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (w->fd < 0) {
 		err = dc_err(-errno, "%s: %s", o->path, strerror(errno));
 		goto fail;
 	}
+	err = members__open(&w->m, w->fd, w->cap, o->level);
+	if (err)
+		goto fail;
+	w->buf = members__take(w->m);
 	start_record(w);
 	*out = w;
 	return 0;
@@ -554,13 +578,20 @@ int writer__close(struct writer *w, const struct dc_stats *s, struct writer_tota
 	p = put_str(p, "}}\n]");
 	line_end(w, p);
 	err = writer__flush(w);
+	members__close(w->m);
+	err = io_error(w);
 	if (!err && fsync(w->fd) && errno != EINVAL)
 		err = w->err = dc_err(-errno, "%s: %s", w->o.path, strerror(errno));
 	if (t) {
 		t->events = w->events;
-		t->bytes = w->good;
+		t->bytes = members__bytes(w->m, &t->raw_bytes);
 	}
 	return err;
+}
+
+void writer__abandon(struct writer *w)
+{
+	members__abandon(w->m);
 }
 
 void writer__destroy(struct writer *w)
@@ -569,17 +600,15 @@ void writer__destroy(struct writer *w)
 
 	if (!w)
 		return;
+	members__destroy(w->m);
 	if (w->fd >= 0)
 		close(w->fd);
-	if (w->z_ready)
-		deflateEnd(&w->z);
 	for (i = 0; w->prefix && i < w->o.man->nprobes; i++)
 		free(w->prefix[i]);
 	free(w->prefix);
 	hmap_free(&w->files);
 	hmap_free(&w->pids);
 	hmap_free(&w->tids);
-	free(w->buf);
-	free(w->zbuf);
+	hmap_free(&w->ranks);
 	free(w);
 }
