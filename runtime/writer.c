@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,19 +217,22 @@ static void name_process(struct writer *w, uint32_t pid, const char *comm)
 }
 
 /*
- * The PR rank line of @pid, once, from the environment it runs with: read
- * when the process is first met, and again at @exec, which may bring the
- * variables a launcher set for it.
+ * The PR rank line of @pid, once. The rank comes from the environment the
+ * kernel sent at exec (@env, @n bytes, or NULL) or, for a process first
+ * met otherwise, from /proc/PID/environ; an exec may bring a rank the
+ * process had not had before, as launchers set them.
  */
-static void rank_process(struct writer *w, uint32_t pid, bool exec)
+static void rank_process(struct writer *w, uint32_t pid, const char *env, size_t n, bool cut)
 {
 	int isnew, rank;
 	char *slot;
 
 	isnew = hmap_put(&w->ranks, pid, &slot);
-	if (isnew < 0 || (!isnew && (!exec || slot[0])))
+	if (isnew < 0 || (!isnew && (!env || slot[0])))
 		return;
-	rank = dc_rank_of_pid(pid);
+	rank = env ? dc_rank_of_environ(env, n) : dc_rank_of_pid(pid);
+	if (rank == -ENOENT && cut)
+		rank = dc_rank_of_pid(pid);
 	if (rank < 0)
 		return;
 	slot[0] = 1;
@@ -249,7 +253,7 @@ static void see_task(struct writer *w, uint32_t pid, uint32_t tid)
 		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 		read_comm(path, comm);
 		name_process(w, pid, comm[0] ? comm : "?");
-		rank_process(w, pid, false);
+		rank_process(w, pid, NULL, 0, false);
 	}
 	isnew = hmap_put(&w->tids, tid, NULL);
 	w->last_tid = tid;
@@ -426,11 +430,10 @@ static void on_proc(struct writer *w, const struct dc_proc *r)
 	case DC_PROC_FORK:
 		name_process(w, r->pid, comm);
 		meta_pr(w, r->pid, "ppid", r->ppid);
-		rank_process(w, r->pid, false);
+		rank_process(w, r->pid, NULL, 0, false);
 		break;
 	case DC_PROC_EXEC:
 		name_process(w, r->pid, comm);
-		rank_process(w, r->pid, true);
 		break;
 	case DC_PROC_EXIT:
 		/* The kernel's wait status: code in bits 8-15, signal in 0-6. */
@@ -440,6 +443,13 @@ static void on_proc(struct writer *w, const struct dc_proc *r)
 			meta_pr(w, r->pid, "exit_code", (r->code >> 8) & 0xff);
 		break;
 	}
+}
+
+static void on_env(struct writer *w, const struct dc_env *r, size_t size)
+{
+	size_t n = size - offsetof(struct dc_env, env);
+
+	rank_process(w, r->pid, r->env, r->len < n ? r->len : n, r->cut);
 }
 
 int writer__record(struct writer *w, const void *data, size_t size)
@@ -457,6 +467,8 @@ int writer__record(struct writer *w, const void *data, size_t size)
 		on_proc(w, data);
 	else if (type == DC_REC_INSTANT && size >= sizeof(struct dc_instant))
 		on_instant(w, data);
+	else if (type == DC_REC_ENV && size >= offsetof(struct dc_env, env))
+		on_env(w, data, size);
 	return w->err;
 }
 

@@ -700,6 +700,39 @@ int dc_on_fork(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dc_env);
+} dc_envs SEC(".maps");
+
+/*
+ * The environment the program was started with, just copied onto its stack,
+ * so its pages are present. Counted with the process records when lost.
+ */
+static __always_inline void dc_emit_env(__u32 tgid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 start = BPF_CORE_READ(task, mm, env_start), len;
+	__u32 zero = 0;
+	struct dc_env *e = bpf_map_lookup_elem(&dc_envs, &zero);
+
+	if (!e)
+		return;
+	len = BPF_CORE_READ(task, mm, env_end) - start;
+	e->type = DC_REC_ENV;
+	e->pid = tgid;
+	e->cut = len > DC_ENV_MAX;
+	if (len > DC_ENV_MAX)
+		len = DC_ENV_MAX;
+	if (bpf_probe_read_user(e->env, len, (const void *)start))
+		len = 0;
+	e->len = len;
+	if (bpf_ringbuf_output(&dc_events, e, offsetof(struct dc_env, env) + len, 0))
+		DC_COUNT(proc_drops);
+}
+
 SEC("raw_tp/sched_process_exec")
 int dc_on_exec(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -708,8 +741,10 @@ int dc_on_exec(struct bpf_raw_tracepoint_args *ctx)
 
 	if (state && *state == DC_FOLLOW_AT_EXEC)
 		*state = DC_FOLLOW_TRACED;
-	if (dc_traced(tgid))
-		dc_emit_proc(DC_PROC_EXEC, tgid, 0, 0);
+	if (!dc_traced(tgid))
+		return 0;
+	dc_emit_env(tgid);
+	dc_emit_proc(DC_PROC_EXEC, tgid, 0, 0);
 	return 0;
 }
 

@@ -17,6 +17,8 @@
 /* Bytes of a path copied in the kernel; longer paths are cut here. */
 #define DC_PATH_MAX 256
 #define DC_COMM_LEN 16
+/* Bytes of a new program's environment sent at exec, for its rank. */
+#define DC_ENV_MAX 16384
 
 /*
  * File names are hashed with 64-bit FNV-1a on both sides, so a name hashed in
@@ -30,6 +32,7 @@ enum dc_rec_type {
 	DC_REC_STR = 2, /* the string behind a hash: struct dc_str */
 	DC_REC_PROC = 3, /* process fork, exec or exit: struct dc_proc */
 	DC_REC_INSTANT = 4, /* a point event (tracepoint, USDT, hook): struct dc_instant */
+	DC_REC_ENV = 5, /* the environment a followed process execs with: struct dc_env */
 };
 
 enum dc_proc_what {
@@ -108,6 +111,19 @@ struct dc_proc {
 	__u64 ts;
 	__s64 code; /* exit status for DC_PROC_EXIT */
 	char comm[DC_COMM_LEN];
+};
+
+/*
+ * Sent by the kernel at exec so the rank is known even of a process gone
+ * before the runtime could read /proc/PID/environ. Only the header and
+ * @len bytes of @env are in the ring.
+ */
+struct dc_env {
+	__u32 type;
+	__u32 pid;
+	__u32 len; /* bytes of env sent */
+	__u32 cut; /* the environment was longer than DC_ENV_MAX */
+	char env[DC_ENV_MAX]; /* NUL-separated NAME=VALUE strings */
 };
 
 /* Per-CPU counters; the runtime sums them over CPUs. */

@@ -13,6 +13,7 @@ EXPLORE = os.environ.get("DC_EXPLORE", "")
 GENERATE = os.environ.get("DC_GENERATE", "")
 RUN = os.environ.get("DC_RUN", "")
 WORKLOAD = os.environ.get("DC_WORKLOAD", "")
+LOOP = os.environ.get("DC_LOOP_WORKLOAD", "")
 SOURCE = os.environ.get("DC_SOURCE", "")
 BUILD = os.environ.get("DC_BUILD", "")
 
@@ -218,11 +219,18 @@ def write_text(path, text):
 
 def check_ranks(events, units):
     """Checks the exact I/O of each rank of rank_workload.c in a posix+sys
-    trace: @units are the JSON lines the ranks printed. Returns the pids."""
+    trace, and that each rank has its PR rank line: @units are the JSON
+    lines the ranks printed. Returns the pids."""
     fh = metadata(events, "FH")
     xs = calls(events)
+    pr = {}
+    for e in events:
+        if e["ph"] == "M" and e["name"] == "PR" and e["args"]["name"] == "rank":
+            pr.setdefault(e["pid"], []).append(e["args"]["value"])
     for u in units:
         r = u["rank"]
+        check(pr.get(u["pid"]) == [r], "rank %d: PR rank lines %s for pid %d" %
+              (r, pr.get(u["pid"]), u["pid"]))
         fhash = [h for h, n in fh.items() if n == u["file"]]
         check(len(fhash) == 1, "rank %d: FH for %s: %s" % (r, u["file"], fhash))
         mine = [e for e in xs if e["args"].get("fhash") == fhash[0]]
@@ -244,3 +252,81 @@ def check_ranks(events, units):
                   all(e["args"]["size"] == 512 and e["args"]["ret"] == 512 for e in reads),
                   "rank %d: %s reads %s" % (r, cat, [e["args"] for e in reads]))
     return {u["pid"] for u in units}
+
+
+def read_members(path):
+    """Reads a .pfw.gz gzip member by member, as a reader of a file cut short
+    by a crash would. Returns (members, tail): the text of each complete
+    member, and the bytes of an incomplete last member (b"" if none). Every
+    complete member must end on a line boundary."""
+    import zlib
+    with open(path, "rb") as f:
+        data = f.read()
+    members = []
+    while data:
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            text = d.decompress(data)
+        except zlib.error as e:
+            fail("%s: member %d is corrupt: %s" % (path, len(members) + 1, e))
+        if not d.eof:
+            return members, data
+        text = text.decode("utf-8")
+        check(text.endswith("\n"), "%s: member %d does not end a line" % (path, len(members) + 1))
+        members.append(text)
+        data = d.unused_data
+    return members, b""
+
+
+def member_events(path):
+    """The events of the complete members of a trace that may have been cut
+    short: the first line is "[", every other line whole JSON, and the "id"s
+    count up by one from 0. Returns (events, members, tail), with the
+    closing "]" (if any) left out of the events."""
+    members, tail = read_members(path)
+    lines = "".join(members).split("\n")[:-1]
+    check(lines and lines[0] == "[", "%s: first line is not '['" % path)
+    events = []
+    for n, line in enumerate(lines[1:], 2):
+        if line == "]":
+            check(n == len(lines), "%s:%d: ']' before the end" % (path, n))
+            break
+        try:
+            ev = json.loads(line)
+        except ValueError as e:
+            fail("%s:%d: not JSON: %s" % (path, n, e))
+        check(ev.get("id") == len(events), "%s:%d: id %s, want %d" % (path, n, ev.get("id"),
+                                                                       len(events)))
+        events.append(ev)
+    return events, members, tail
+
+
+def loop_config(work, syscall="lseek"):
+    """An object tracing only the system call @syscall, for the loop workload
+    (loop_workload.c), so a trace's calls can be counted exactly."""
+    need_bpf()
+    cfg = write_text(os.path.join(work, syscall + ".yaml"),
+                     "module: %s\nprobes:\n  - name: one\n    kind: syscall\n"
+                     "    cat: SYSCALL\n    functions: [%s]\n" % (syscall, syscall))
+    return generate([cfg], os.path.join(work, syscall + ".bpf.o"))
+
+
+def summary_figures(stderr):
+    """(events, dropped, trace bytes, path) from datacrumbs-run's summary line."""
+    import re
+    m = re.search(r"^datacrumbs-run: (\d+) events, (\d+) dropped, \d+ probes attached, "
+                  r"\d+ skipped, (\d+) bytes: (.*)$", stderr, re.M)
+    check(m is not None, "no summary line in %r" % stderr)
+    return int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
+
+
+def wait_state(pid, state, timeout=10):
+    """Waits until process @pid is in @state ("T" stopped, ...) per /proc."""
+    import time
+    end = time.time() + timeout
+    while time.time() < end:
+        with open("/proc/%d/stat" % pid) as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == state:
+                return
+        time.sleep(0.01)
+    fail("process %d never reached state %s" % (pid, state))

@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: MIT
 /*
  * A tight loop of one cheap system call on /dev/null, from THREADS threads,
- * CALLS times each: a producer of events at the highest rate the probes
- * allow, with an exact count. It makes no other call of the kinds it is
+ * CALLS times each (or for SECONDS at the most): a producer of events at the
+ * highest rate the probes allow, with an exact count. It makes no other call of the kinds it is
  * asked for (its output and input go through write and read, never stdio,
  * which may lseek), so a trace of that one call holds exactly THREADS x
  * CALLS of them, less what was dropped.
  *
- * With -w it says "ready" and waits for a line on stdin before the loop,
- * then says "done" and waits for stdin to close before exiting, so a test
- * can stop and resume the runtime around it. At the end it prints one JSON
- * line: its pid, the calls made and the seconds the loop took.
+ * After the loop it prints one JSON line: its pid, the calls made and the
+ * seconds the loop took. With -w it says "ready" and waits for a line on
+ * stdin before the loop, and after that line says "done" and waits for stdin
+ * to close before exiting, so a test can stop and resume the runtime around
+ * it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,22 +25,36 @@
 #include <unistd.h>
 
 static long calls = 100000;
+static double limit; /* seconds, or 0 */
+static atomic_long made;
 static int devnull;
 static enum { LSEEK, WRITE } which = LSEEK;
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
 static void *loop(void *arg)
 {
+	double end = limit ? now() + limit : 0;
 	char byte = 0;
 	long i;
 
 	(void)arg;
 	for (i = 0; i < calls; i++) {
+		if (end && !(i & 1023) && now() >= end)
+			break;
 		/* syscall(), not the libc wrappers, which other tracers may have probed. */
 		if (which == LSEEK)
 			syscall(SYS_lseek, devnull, 0, SEEK_SET);
 		else if (syscall(SYS_write, devnull, &byte, 1) != 1)
 			abort();
 	}
+	atomic_fetch_add(&made, i);
 	return NULL;
 }
 
@@ -62,16 +78,18 @@ static void wait_stdin(int to_eof)
 
 int main(int argc, char **argv)
 {
-	struct timespec t0, t1;
 	pthread_t t[64];
+	double t0;
 	int threads = 1, wait = 0, c, i;
 	char line[256];
 
-	while ((c = getopt(argc, argv, "t:n:c:w")) != -1) {
+	while ((c = getopt(argc, argv, "t:n:s:c:w")) != -1) {
 		if (c == 't')
 			threads = atoi(optarg);
 		else if (c == 'n')
 			calls = atol(optarg);
+		else if (c == 's')
+			limit = atof(optarg);
 		else if (c == 'c' && !strcmp(optarg, "write"))
 			which = WRITE;
 		else if (c == 'w')
@@ -80,7 +98,8 @@ int main(int argc, char **argv)
 			return 2;
 	}
 	if (threads < 1 || threads > 64 || calls < 0) {
-		say("usage: dc-loop-workload [-t THREADS] [-n CALLS] [-c lseek|write] [-w]\n");
+		say("usage: dc-loop-workload [-t THREADS] [-n CALLS] [-s SECONDS] [-c lseek|write] "
+		    "[-w]\n");
 		return 2;
 	}
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -90,20 +109,19 @@ int main(int argc, char **argv)
 		say("ready\n");
 		wait_stdin(0);
 	}
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	t0 = now();
 	for (i = 1; i < threads; i++)
 		if (pthread_create(&t[i], NULL, loop, NULL))
 			return 1;
 	loop(NULL);
 	for (i = 1; i < threads; i++)
 		pthread_join(t[i], NULL);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
 	snprintf(line, sizeof(line), "{\"pid\":%d,\"calls\":%ld,\"seconds\":%.6f}\n", getpid(),
-		 calls * threads, (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
+		 atomic_load(&made), now() - t0);
+	say(line);
 	if (wait) {
 		say("done\n");
 		wait_stdin(1);
 	}
-	say(line);
 	return 0;
 }
