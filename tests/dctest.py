@@ -320,6 +320,29 @@ def summary_figures(stderr):
     return int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
 
 
+def stopped_backlog(argv):
+    """Starts @argv, a datacrumbs-run of the loop workload with -w. Once the
+    workload is ready, stops the runtime, lets the workload make its calls
+    into the ring with nobody draining it, and returns (the process, the
+    calls made) with the runtime still stopped and the workload waiting for
+    its stdin to close."""
+    import signal
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        check(p.stdout.readline() == "ready\n", "the workload did not start")
+        os.kill(p.pid, signal.SIGSTOP)
+        wait_state(p.pid, "T")
+        p.stdin.write("go\n")
+        p.stdin.flush()
+        made = json.loads(p.stdout.readline())["calls"]
+        check(p.stdout.readline() == "done\n", "the workload did not finish")
+    except BaseException:
+        p.kill()
+        raise
+    return p, made
+
+
 def wait_state(pid, state, timeout=10):
     """Waits until process @pid is in @state ("T" stopped, ...) per /proc."""
     import time

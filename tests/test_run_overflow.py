@@ -4,15 +4,13 @@
 makes an exact number of calls through a 1 MiB ring, far more than it holds.
 Every call must be either in the trace or counted as dropped, in the end
 record and on the terminal alike."""
-import json
 import os
 import signal
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dctest import (LOOP, RUN, calls, check, loop_config, member_events, need_bpf,  # noqa: E402
-                    only_trace, summary_figures, tmpdir, wait_state)
+                    only_trace, stopped_backlog, summary_figures, tmpdir)
 
 CALLS = 40000  # 96 ring bytes each (88 and a header): 3.7 times what 1 MiB holds
 
@@ -23,17 +21,9 @@ def main():
     obj = loop_config(work)
     out = os.path.join(work, "out")
     os.mkdir(out)
-    p = subprocess.Popen([RUN, "--ring-size", "1", "-o", out, obj, "--", LOOP, "-w", "-n",
-                          str(CALLS)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+    p, made = stopped_backlog([RUN, "--ring-size", "1", "-o", out, obj, "--", LOOP, "-w", "-n",
+                               str(CALLS)])
     try:
-        check(p.stdout.readline() == "ready\n", "the workload did not start")
-        os.kill(p.pid, signal.SIGSTOP)
-        wait_state(p.pid, "T")
-        p.stdin.write("go\n")
-        p.stdin.flush()
-        made = json.loads(p.stdout.readline())["calls"]
-        check(p.stdout.readline() == "done\n", "the workload did not finish")
         os.kill(p.pid, signal.SIGCONT)
         _, err = p.communicate(timeout=60)
     finally:

@@ -5,7 +5,6 @@ trace ending with the end record and "]", whose counts match the terminal.
 SIGKILL: a file readable member by member up to its last member. A second
 SIGINT while the trace is finished: an exit at once, with a file that ends
 on a whole member."""
-import json
 import os
 import re
 import signal
@@ -15,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dctest import (LOOP, RUN, calls, check, loop_config, member_events, need_bpf,  # noqa: E402
-                    read_members, read_trace, summary_figures, tmpdir, wait_state)
+                    read_members, read_trace, stopped_backlog, summary_figures, tmpdir)
 
 FOREVER = "1000000000"
 
@@ -113,17 +112,9 @@ def second_sigint(obj, work):
     it is being written, which takes a quarter of the time it took to make."""
     out = os.path.join(work, "twice")
     os.mkdir(out)
-    p = subprocess.Popen([RUN, "-v", "--ring-size", "128", "-o", out, obj, "--", LOOP, "-w",
-                          "-n", FOREVER, "-s", "1"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p, made = stopped_backlog([RUN, "-v", "--ring-size", "128", "-o", out, obj, "--", LOOP,
+                               "-w", "-n", FOREVER, "-s", "1"])
     try:
-        check(p.stdout.readline() == "ready\n", "the workload did not start")
-        os.kill(p.pid, signal.SIGSTOP)
-        wait_state(p.pid, "T")
-        p.stdin.write("go\n")
-        p.stdin.flush()
-        made = json.loads(p.stdout.readline())["calls"]
-        check(p.stdout.readline() == "done\n", "the workload did not finish")
         os.kill(p.pid, signal.SIGINT)
         os.kill(p.pid, signal.SIGCONT)
         lines = []
