@@ -353,3 +353,29 @@ def wait_state(pid, state, timeout=10):
                 return
         time.sleep(0.01)
     fail("process %d never reached state %s" % (pid, state))
+
+
+def start_traced(out, obj, argv):
+    """Starts datacrumbs-run @obj -- @argv OUT, tracing into the new
+    directory @out; returns what finish_traced() takes."""
+    os.makedirs(out)
+    p = subprocess.Popen([RUN, "-q", "-o", out, obj, "--", *argv, out],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return out, argv, p
+
+
+def finish_traced(started, timeout=200):
+    """Waits for a start_traced() run; checks it succeeded and dropped
+    nothing. Returns the last line the command printed, as JSON, and the
+    trace's events, each call and point with "file": its file name or None."""
+    out, argv, p = started
+    text, err = p.communicate(timeout=timeout)
+    check(p.returncode == 0, "%s: exit status %d: %s" % (argv, p.returncode, err))
+    events = only_trace(out)
+    end = [e for e in events if e["name"] == "end"]
+    check(len(end) == 1 and end[0]["args"]["dropped_events"] == 0, "%s: end %s" % (argv, end))
+    fh = metadata(events, "FH")
+    for e in events:
+        if e["ph"] in ("X", "i"):
+            e["file"] = fh.get(e["args"].get("fhash"))
+    return json.loads(text.strip().splitlines()[-1]), events

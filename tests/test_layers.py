@@ -5,14 +5,12 @@ posix, sys, stdio, memory, net, process and kernel-io in one object, and
 memory-malloc in its own. Every run is checked for exact counts, arguments,
 files and nesting; the runs go side by side, since most of a run's time is
 the kernel's, attaching and detaching."""
-import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import (RUN, SOURCE, calls, check, generate, metadata, need_bpf,  # noqa: E402
-                    only_trace, tmpdir)
+from dctest import (SOURCE, check, finish_traced, generate, need_bpf, start_traced,  # noqa: E402
+                    tmpdir)
 
 WORKLOAD = os.environ.get("DC_LAYERS_WORKLOAD", "")
 STDIO = os.environ.get("DC_STDIO_WORKLOAD", "")
@@ -23,32 +21,11 @@ def config(name):
     return os.path.join(SOURCE, "configs", name + ".yaml")
 
 
-def start(work, obj, name, argv):
-    out = os.path.join(work, name)
-    os.makedirs(out)
-    p = subprocess.Popen([RUN, "-q", "-o", out, obj, "--", *argv, out],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return name, out, p
-
-
-def finish(run):
-    name, out, p = run
-    text, err = p.communicate(timeout=150)
-    check(p.returncode == 0, "%s: exit status %d: %s" % (name, p.returncode, err))
-    events = only_trace(out)
-    end = [e for e in events if e["name"] == "end"]
-    check(len(end) == 1 and end[0]["args"]["dropped_events"] == 0, "%s: end %s" % (name, end))
-    return json.loads(text.strip().splitlines()[-1]), events
-
-
 class Trace:
     """Calls and point events of one trace, with file names resolved."""
 
     def __init__(self, events):
-        fh = metadata(events, "FH")
         self.all = [e for e in events if e["ph"] in ("X", "i")]
-        for e in self.all:
-            e["file"] = fh.get(e["args"].get("fhash"))
 
     def of(self, cat, name=None, file=None, pid=None):
         return [e for e in self.all if e["cat"] == cat and (name is None or e["name"] == name)
@@ -224,9 +201,11 @@ def kernel_io(me, t):
     sync = [e for e in t.of("EXT4", "ext4_sync_file") if inside(e, fsync[0])]
     check(len(sync) == 1 and sync[0]["args"]["ino"] == me["ino_buffered"], "ext4_sync_file %s"
           % sync)
+    # Block requests it waits for are the thread's; how many depends on what
+    # the kernel's flusher threads, which are not traced, wrote first.
     rq = [e for e in t.of("BLOCK", "block_rq") if inside(e, sync[0])]
-    check(sum(e["args"]["sectors"] for e in rq) * 512 >= size and
-          all(e["args"]["error"] == 0 and e["tid"] == tid for e in rq), "fsync's requests %s" % rq)
+    check(all(e["args"]["error"] == 0 and e["tid"] == tid for e in rq), "fsync's requests %s"
+          % rq)
     added = [e for e in t.of("PAGECACHE", "mm_filemap_add_to_page_cache")
              if e["args"]["ino"] == me["ino_buffered"]]
     # Folios of 2^order pages, from index on: the file's pages, each once.
@@ -251,10 +230,11 @@ def main():
     work = tmpdir()
     obj = generate([config(c) for c in CONFIGS], os.path.join(work, "layers.bpf.o"))
     mobj = generate([config("memory-malloc")], os.path.join(work, "malloc.bpf.o"))
-    runs = [start(work, obj, m, [WORKLOAD, m]) for m in ("posix", "net", "mem", "proc", "kio")]
-    runs.append(start(work, obj, "stdio", [STDIO]))
-    runs.append(start(work, mobj, "malloc", [WORKLOAD, "mem"]))
-    results = {r[0]: finish(r) for r in runs}
+    runs = {m: start_traced(os.path.join(work, m), obj, [WORKLOAD, m])
+            for m in ("posix", "net", "mem", "proc", "kio")}
+    runs["stdio"] = start_traced(os.path.join(work, "stdio"), obj, [STDIO])
+    runs["malloc"] = start_traced(os.path.join(work, "malloc"), mobj, [WORKLOAD, "mem"])
+    results = {name: finish_traced(r, timeout=150) for name, r in runs.items()}
     checks = {"posix": posix_sys, "stdio": stdio, "mem": memory, "net": net, "proc": process,
               "kio": kernel_io, "malloc": malloc}
     n = 0

@@ -6,14 +6,13 @@ file; a program that loads saved numpy arrays and then computes
 (npy_workload.py), traced with posix, sys, memory and process, shows a
 load phase of file reads and mappings, then a compute phase as long as the
 program says it computed, with no file touched, then the cleanup."""
-import json
 import os
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import (RUN, SOURCE, calls, check, generate, metadata, need_bpf,  # noqa: E402
-                    only_trace, skip, tmpdir)
+from dctest import (SOURCE, calls, check, finish_traced, generate, need_bpf,  # noqa: E402
+                    skip, start_traced, tmpdir)
 
 # h5py and numpy are Debian's, for Debian's interpreter, whatever python3 is first on PATH.
 PYTHON = "/usr/bin/python3"
@@ -24,24 +23,8 @@ def config(name):
     return os.path.join(SOURCE, "configs", name + ".yaml")
 
 
-def start(work, obj, name, script):
-    out = os.path.join(work, name)
-    os.makedirs(out)
-    p = subprocess.Popen([RUN, "-q", "-o", out, obj, "--", PYTHON, os.path.join(HERE, script),
-                          work], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return name, out, p
-
-
-def finish(run):
-    name, out, p = run
-    text, err = p.communicate(timeout=200)
-    check(p.returncode == 0, "%s: exit status %d: %s" % (name, p.returncode, err))
-    events = only_trace(out)
-    fh = metadata(events, "FH")
-    for e in events:
-        if e["ph"] in ("X", "i"):
-            e["file"] = fh.get(e["args"].get("fhash"))
-    return json.loads(text.strip().splitlines()[-1]), events
+def script(name):
+    return [PYTHON, os.path.join(HERE, name)]
 
 
 def h5py_calls(me, events):
@@ -127,9 +110,9 @@ def main():
     h5 = generate([config("hdf5")], os.path.join(work, "hdf5.bpf.o"))
     ml = generate([config(c) for c in ("posix", "sys", "memory", "process")],
                   os.path.join(work, "ml.bpf.o"))
-    runs = [start(work, h5, "h5py", "h5py_workload.py"),
-            start(work, ml, "npy", "npy_workload.py")]
-    (h5me, h5ev), (mlme, mlev) = finish(runs[0]), finish(runs[1])
+    runs = [start_traced(os.path.join(work, "h5py"), h5, script("h5py_workload.py")),
+            start_traced(os.path.join(work, "npy"), ml, script("npy_workload.py") + [work])]
+    (h5me, h5ev), (mlme, mlev) = finish_traced(runs[0]), finish_traced(runs[1])
     n = h5py_calls(h5me, h5ev) + load_then_compute(mlme, mlev, weights, table)
     print("ok: %d events; computed %d us after the load" % (n, mlme["compute_us"]))
 
