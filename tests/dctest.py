@@ -379,3 +379,17 @@ def finish_traced(started, timeout=200):
         if e["ph"] in ("X", "i"):
             e["file"] = fh.get(e["args"].get("fhash"))
     return json.loads(text.strip().splitlines()[-1]), events
+
+
+def need_mpirun(var, package):
+    """The MPI workload in $@var and mpirun, or a skip naming what to
+    install; then need_bpf()."""
+    import shutil
+    prog = os.environ.get(var)
+    if not prog:
+        skip("the MPI workload was not built (install %s)" % package)
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        skip("no mpirun (install openmpi-bin)")
+    need_bpf()
+    return prog, mpirun

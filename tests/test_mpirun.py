@@ -4,24 +4,17 @@
 all four local ranks, each with its own exact I/O (see rank_workload.c)."""
 import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import (RUN, SOURCE, check, check_ranks, generate, need_bpf, only_trace,  # noqa: E402
-                    run, skip, tmpdir)
+from dctest import (RUN, SOURCE, check, check_ranks, generate, need_mpirun, only_trace,  # noqa: E402
+                    run, tmpdir)
 
 RANKS = 4
 
 
 def main():
-    prog = os.environ.get("DC_MPI_RANK_WORKLOAD")
-    if not prog:
-        skip("no MPI to build the workload with (install libopenmpi-dev)")
-    mpirun = shutil.which("mpirun")
-    if not mpirun:
-        skip("no mpirun (install openmpi-bin)")
-    need_bpf()
+    prog, mpirun = need_mpirun("DC_MPI_RANK_WORKLOAD", "libopenmpi-dev")
     work = tmpdir()
     obj = generate([os.path.join(SOURCE, "configs/posix.yaml"),
                     os.path.join(SOURCE, "configs/sys.yaml")],
