@@ -5,9 +5,11 @@
  * the writer's API exactly as datacrumbs-run hands them over from the ring
  * buffer. Prints events per second (wall and CPU, all threads), the JSON
  * bytes per event and the compressed bytes per event, for each member size
- * and level asked for, measured side by side in one run.
+ * and level asked for, measured side by side in one run; with --codecs, the
+ * same lines through zlib and igzip at each level, CPU time only.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -16,9 +18,12 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "dc_err.h"
 #include "dc_manifest.h"
+#include "dc_pfw.h"
+#include "members.h"
 #include "writer.h"
 
 #define NFILES 8
@@ -122,7 +127,7 @@ struct result {
 	struct writer_totals t;
 };
 
-static int one_run(const struct dc_manifest *man, const struct dc_call *pool, const char *dir,
+static int one_run(const struct dc_manifest *man, const struct dc_call *pool, const char *path,
 		   size_t member, int level, uint64_t events, struct result *res)
 {
 	struct writer_opts o = { .man = man,
@@ -132,13 +137,12 @@ static int one_run(const struct dc_manifest *man, const struct dc_call *pool, co
 				 .member_bytes = member,
 				 .level = level };
 	struct dc_stats st = { .calls = events };
-	char path[4096], name[DC_PATH_MAX];
+	char name[DC_PATH_MAX];
 	struct writer *w;
 	double w0, c0;
 	uint64_t i, span = pool[POOL - 1].end - pool[0].start + 1000;
 	int err, f;
 
-	snprintf(path, sizeof(path), "%s/bench-%d.pfw.gz", dir, getpid());
 	unlink(path);
 	o.path = path;
 	w0 = seconds(CLOCK_MONOTONIC);
@@ -164,8 +168,131 @@ static int one_run(const struct dc_manifest *man, const struct dc_call *pool, co
 	res->wall = seconds(CLOCK_MONOTONIC) - w0;
 	res->cpu = cpu_seconds() - c0;
 	writer__destroy(w);
-	if (!getenv("DC_BENCH_KEEP"))
-		unlink(path);
+	return err;
+}
+
+/* Up to @max bytes of the JSON lines in the trace at @path, whole lines only. */
+static int read_json(const char *path, size_t max, char **out, size_t *len)
+{
+	char *buf = malloc(max), *nl;
+	gzFile f = gzopen(path, "rb");
+	int n = 0;
+
+	*len = 0;
+	*out = NULL;
+	if (!buf || !f) {
+		free(buf);
+		if (f)
+			gzclose(f);
+		return -ENOMEM;
+	}
+	while (*len < max && (n = gzread(f, buf + *len, max - *len)) > 0)
+		*len += n;
+	gzclose(f);
+	nl = memrchr(buf, '\n', *len);
+	*len = nl ? (size_t)(nl - buf) + 1 : 0;
+	*out = buf;
+	return n < 0 ? -EIO : 0;
+}
+
+/* The end of the member that starts at @p: @member bytes or so, ending a line. */
+static const char *member_end(const char *p, const char *end, size_t member)
+{
+	const char *nl;
+
+	if ((size_t)(end - p) <= member)
+		return end;
+	nl = memchr(p + member, '\n', end - p - member);
+	return nl ? nl + 1 : end;
+}
+
+/*
+ * Compresses @json in members of @member bytes with zlib at @level (through
+ * lib's pfw_writer, as datacrumbs-merge does) or igzip (through the
+ * runtime's members), into /dev/null. Returns CPU seconds, and the bytes.
+ */
+static int codec_run(const char *json, size_t len, size_t member, bool igzip, int level,
+		     double *cpu, uint64_t *bytes)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC), err;
+	const char *p = json, *end = json + len, *q;
+	struct pfw_writer *pw = NULL;
+	struct members *m = NULL;
+	double c0 = cpu_seconds();
+	char *dst;
+
+	if (fd < 0)
+		return -errno;
+	err = igzip ? members__open(&m, fd, member + (1u << 20), level) :
+		      pfw_writer__open(&pw, fd, "/dev/null", member, level);
+	for (; !err && p < end; p = q) {
+		q = member_end(p, end, member);
+		if (igzip) {
+			dst = members__take(m);
+			memcpy(dst, p, q - p);
+			members__put(m, dst, q - p);
+		} else if ((dst = pfw_writer__room(pw, q - p))) {
+			memcpy(dst, p, q - p);
+			err = pfw_writer__commit(pw, q - p);
+		} else {
+			err = -ENOMEM;
+		}
+	}
+	if (igzip) {
+		err = err ? err : members__close(m);
+		*bytes = m ? members__bytes(m, NULL) : 0;
+		members__destroy(m);
+	} else {
+		*bytes = pw ? pfw_writer__offset(pw) : 0;
+		err = err ? err : pfw_writer__close(pw);
+	}
+	*cpu = cpu_seconds() - c0;
+	close(fd);
+	return err;
+}
+
+/* The writer's own lines through each codec and level, side by side. */
+static int codec_table(const char *path, const long *members, int nm, int repeat)
+{
+	static const struct {
+		const char *name;
+		bool igzip;
+		int level;
+	} codecs[] = { { "zlib", false, 1 }, { "zlib", false, 2 }, { "zlib", false, 3 },
+		       { "igzip", true, 0 }, { "igzip", true, 1 }, { "igzip", true, 2 },
+		       { "igzip", true, 3 } };
+	size_t len, lines = 0, c;
+	char *json = NULL;
+	const char *p;
+	int mi, k, err;
+
+	err = read_json(path, 64u << 20, &json, &len);
+	for (p = json; !err && (p = memchr(p, '\n', json + len - p)); p++)
+		lines++;
+	if (!err)
+		printf("\n%zu MiB of the writer's JSON, %zu lines, %.1f bytes a line\n"
+		       "%-10s %-6s %5s %14s %16s %10s %8s\n",
+		       len >> 20, lines, (double)len / lines, "member", "codec", "level",
+		       "MB per CPU-s", "lines per CPU-s", "gz B/line", "ratio");
+	for (mi = 0; mi < nm && !err; mi++) {
+		for (c = 0; c < sizeof(codecs) / sizeof(codecs[0]) && !err; c++) {
+			double cpu = 0, best = 0;
+			uint64_t bytes = 0;
+
+			for (k = 0; k < repeat && !err; k++) {
+				err = codec_run(json, len, members[mi] << 10, codecs[c].igzip,
+						codecs[c].level, &cpu, &bytes);
+				if (!k || cpu < best)
+					best = cpu;
+			}
+			if (!err)
+				printf("%-6ld KiB %-6s %5d %14.0f %16.0f %10.2f %8.1f\n",
+				       members[mi], codecs[c].name, codecs[c].level,
+				       len / best / 1e6, lines / best, (double)bytes / lines,
+				       (double)len / bytes);
+		}
+	}
+	free(json);
 	return err;
 }
 
@@ -209,13 +336,15 @@ int main(int argc, char **argv)
 					       {} };
 	long members[8] = { 4096 }, levels[8] = { 1 };
 	int nm = 1, nl = 1, repeat = 3, c, mi, li, k, err = 0;
+	bool codecs = false;
+	char path[4096];
 	struct dc_manifest man = { 0 };
 	uint64_t events = 5000000;
 	const char *dir = "/tmp";
 	struct dc_call *pool;
 
 	dc_prog = "dc-bench-writer";
-	while ((c = getopt_long(argc, argv, "n:m:l:r:d:h", lopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:m:l:r:d:ch", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			events = strtoull(optarg, NULL, 10);
@@ -231,6 +360,9 @@ int main(int argc, char **argv)
 			break;
 		case 'd':
 			dir = optarg;
+			break;
+		case 'c':
+			codecs = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -251,6 +383,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	make_pool(pool, 1000000000ULL);
+	snprintf(path, sizeof(path), "%s/dc-bench-writer-%d.pfw.gz", dir, getpid());
 	printf("%-10s %5s %12s %12s %10s %10s %8s\n", "member", "level", "events/s", "per CPU-s",
 	       "JSON B/ev", "gz B/ev", "ratio");
 	for (mi = 0; mi < nm && !err; mi++) {
@@ -258,7 +391,7 @@ int main(int argc, char **argv)
 			struct result best = { 0 }, r;
 
 			for (k = 0; k < repeat && !err; k++) {
-				err = one_run(&man, pool, dir, members[mi] << 10, levels[li],
+				err = one_run(&man, pool, path, members[mi] << 10, levels[li],
 					      events, &r);
 				if (!err && (!k || r.wall < best.wall))
 					best = r;
@@ -272,6 +405,9 @@ int main(int argc, char **argv)
 			fflush(stdout);
 		}
 	}
+	if (!err && codecs)
+		err = codec_table(path, members, nm, repeat);
+	unlink(path);
 	if (err)
 		dc_report(err);
 	dc_manifest__clear(&man);

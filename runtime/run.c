@@ -301,6 +301,15 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A second stop signal: out at once, the file ending on its last whole member. */
+static void stop_at_once(struct run *r, int sig)
+{
+	writer__abandon(r->w);
+	if (dc_verbosity >= 0)
+		dc_warn("stopped at once: %s ends at its last whole member", r->path);
+	_exit(128 + sig);
+}
+
 /* Takes the pending signals: a stop request, or the end of the child. */
 static void take_signals(struct run *r)
 {
@@ -308,6 +317,8 @@ static void take_signals(struct run *r)
 
 	while (read(r->sigfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo != SIGCHLD) {
+			if (atomic_load(&r->stop_sig))
+				stop_at_once(r, si.ssi_signo);
 			atomic_store(&r->stop_sig, si.ssi_signo);
 			continue;
 		}
@@ -391,10 +402,7 @@ static void *watch_signals(void *arg)
 			atomic_store(&r->stop_sig, si.ssi_signo);
 			continue;
 		}
-		writer__abandon(r->w);
-		if (dc_verbosity >= 0)
-			dc_warn("stopped at once: %s ends at its last whole member", r->path);
-		_exit(128 + si.ssi_signo);
+		stop_at_once(r, si.ssi_signo);
 	}
 }
 

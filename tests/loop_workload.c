@@ -7,8 +7,8 @@
  * which may lseek), so a trace of that one call holds exactly THREADS x
  * CALLS of them, less what was dropped.
  *
- * After the loop it prints one JSON line: its pid, the calls made and the
- * seconds the loop took. With -w it says "ready" and waits for a line on
+ * After the loop it prints one JSON line: its pid, the calls made, the
+ * seconds the loop took and the CPU seconds the process used. With -w it says "ready" and waits for a line on
  * stdin before the loop, and after that line says "done" and waits for stdin
  * to close before exiting, so a test can stop and resume the runtime around
  * it.
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -79,6 +80,7 @@ static void wait_stdin(int to_eof)
 int main(int argc, char **argv)
 {
 	pthread_t t[64];
+	struct rusage ru;
 	double t0;
 	int threads = 1, wait = 0, c, i;
 	char line[256];
@@ -116,8 +118,11 @@ int main(int argc, char **argv)
 	loop(NULL);
 	for (i = 1; i < threads; i++)
 		pthread_join(t[i], NULL);
-	snprintf(line, sizeof(line), "{\"pid\":%d,\"calls\":%ld,\"seconds\":%.6f}\n", getpid(),
-		 atomic_load(&made), now() - t0);
+	getrusage(RUSAGE_SELF, &ru);
+	snprintf(line, sizeof(line), "{\"pid\":%d,\"calls\":%ld,\"seconds\":%.6f,\"cpu\":%.6f}\n",
+		 getpid(), atomic_load(&made), now() - t0,
+		 ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6);
 	say(line);
 	if (wait) {
 		say("done\n");
