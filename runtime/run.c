@@ -72,8 +72,11 @@ static void usage(FILE *f)
 		"  -V, --version          show the version and exit\n"
 		"\n"
 		"Needs root, or CAP_BPF and CAP_PERFMON (and CAP_SYS_ADMIN to mount tracefs).\n"
-		"SIGINT or SIGTERM stop tracing, finish the file and exit; events dropped for\n"
-		"lack of ring-buffer space are counted in the trace and in the summary.\n");
+		"SIGINT or SIGTERM stop tracing, finish the file and exit; a second one exits\n"
+		"at once, the file ending on its last whole gzip member. Events dropped for\n"
+		"lack of ring-buffer space are counted in the trace and in the summary. The\n"
+		"trace is written in gzip members every second, so after a crash it reads up\n"
+		"to its last second.\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
