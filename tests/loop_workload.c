@@ -8,7 +8,8 @@
  * CALLS of them, less what was dropped.
  *
  * After the loop it prints one JSON line: its pid, the calls made, the
- * seconds the loop took and the CPU seconds the process used. With -w it says "ready" and waits for a line on
+ * seconds the loop took and the CPU seconds the process used; with -k it
+ * then dies of SIGSEGV. With -w it says "ready" and waits for a line on
  * stdin before the loop, and after that line says "done" and waits for stdin
  * to close before exiting, so a test can stop and resume the runtime around
  * it.
@@ -28,6 +29,8 @@
 static long calls = 100000;
 static double limit; /* seconds, or 0 */
 static atomic_long made;
+/* Volatile, so the compiler cannot see the store through it is to page 0. */
+static int *volatile nowhere;
 static int devnull;
 static enum { LSEEK, WRITE } which = LSEEK;
 
@@ -106,10 +109,10 @@ int main(int argc, char **argv)
 	pthread_t t[64];
 	struct rusage ru;
 	double t0;
-	int threads = 1, wait = 0, c, i;
+	int threads = 1, wait = 0, crash = 0, c, i;
 	char line[256];
 
-	while ((c = getopt(argc, argv, "t:n:s:c:w")) != -1) {
+	while ((c = getopt(argc, argv, "t:n:s:c:wk")) != -1) {
 		if (c == 't')
 			threads = atoi(optarg);
 		else if (c == 'n')
@@ -120,12 +123,14 @@ int main(int argc, char **argv)
 			which = WRITE;
 		else if (c == 'w')
 			wait = 1;
+		else if (c == 'k')
+			crash = 1;
 		else if (c != 'c' || strcmp(optarg, "lseek"))
 			return 2;
 	}
 	if (threads < 1 || threads > 64 || calls < 0) {
 		say("usage: dc-loop-workload [-t THREADS] [-n CALLS] [-s SECONDS] [-c lseek|write] "
-		    "[-w]\n");
+		    "[-w] [-k]\n");
 		return 2;
 	}
 	devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
@@ -148,6 +153,8 @@ int main(int argc, char **argv)
 		 ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 			 (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6);
 	say(line);
+	if (crash)
+		*nowhere = 0;
 	if (wait) {
 		say("done\n");
 		wait_stdin(1);
