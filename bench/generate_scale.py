@@ -35,7 +35,8 @@ def tool(build, name):
 
 
 def functions(build, lib):
-    """Exported, non-IFUNC functions of @lib, one name per address, and its path."""
+    """Exported functions of @lib, one name per address, and its path; IFUNCs and
+    functions that return twice (which generate refuses) left out."""
     for name in lib if isinstance(lib, list) else [lib]:
         p = subprocess.run([tool(build, "explore"), "--json", "--no-prototypes", name],
                            capture_output=True, text=True)
@@ -45,7 +46,8 @@ def functions(build, lib):
         return None, []
     doc = json.loads(p.stdout)
     names = [f["name"] for f in doc["functions"]
-             if "dynsym" in f["tables"] and not f["ifunc"] and f["bind"] != "local"]
+             if "dynsym" in f["tables"] and not f["ifunc"] and not f.get("returns_twice")
+             and f["bind"] != "local"]
     return doc["target"]["path"], names
 
 

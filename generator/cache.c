@@ -87,36 +87,6 @@ int gen__cache_key(const struct gen_dirs *d, const struct dc_buf *c, char key[65
 	return 0;
 }
 
-/*
- * $XDG_CACHE_HOME/datacrumbs or ~/.cache/datacrumbs, made 0700. A directory
- * that others could write is not used: they could plant objects in it.
- */
-static int cache_dir(char *out, size_t len)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	char base[PATH_MAX];
-	struct stat st;
-
-	if (xdg && *xdg == '/')
-		snprintf(base, sizeof(base), "%s", xdg);
-	else if (home && *home == '/')
-		snprintf(base, sizeof(base), "%s/.cache", home);
-	else
-		return -ENOENT;
-	if (mkdir(base, 0700) && errno != EEXIST)
-		return -errno;
-	if (snprintf(out, len, "%s/datacrumbs", base) >= (int)len)
-		return -ENAMETOOLONG;
-	if (mkdir(out, 0700) && errno != EEXIST)
-		return -errno;
-	if (lstat(out, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-	    (st.st_mode & 022)) {
-		dc_info("not caching: %s is not a private directory of this user", out);
-		return -EPERM;
-	}
-	return 0;
-}
-
 static int copy_fd(int in, int out)
 {
 	char buf[1 << 16];
@@ -134,7 +104,7 @@ int gen__cache_get(const char *key, const char *obj_path)
 	struct stat st;
 	int in, out, err;
 
-	err = cache_dir(dir, sizeof(dir));
+	err = dc_cache_dir(dir, sizeof(dir));
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/%s.o", dir, key);
@@ -162,7 +132,7 @@ void gen__cache_put(const char *key, const char *obj_path)
 	char dir[PATH_MAX], tmp[PATH_MAX + 80], path[PATH_MAX + 80];
 	int in, out, err;
 
-	if (cache_dir(dir, sizeof(dir)))
+	if (dc_cache_dir(dir, sizeof(dir)))
 		return;
 	snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, key);
 	snprintf(path, sizeof(path), "%s/%s.o", dir, key);

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,6 +64,32 @@ int dc_open_regular(const char *path, FILE **out)
 	if (!*out) {
 		close(fd);
 		return -ENOMEM;
+	}
+	return 0;
+}
+
+int dc_cache_dir(char *out, size_t len)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	char base[PATH_MAX];
+	struct stat st;
+
+	if (xdg && *xdg == '/')
+		snprintf(base, sizeof(base), "%s", xdg);
+	else if (home && *home == '/')
+		snprintf(base, sizeof(base), "%s/.cache", home);
+	else
+		return -ENOENT;
+	if (mkdir(base, 0700) && errno != EEXIST)
+		return -errno;
+	if (snprintf(out, len, "%s/datacrumbs", base) >= (int)len)
+		return -ENAMETOOLONG;
+	if (mkdir(out, 0700) && errno != EEXIST)
+		return -errno;
+	if (lstat(out, &st) || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 022)) {
+		dc_info("not caching: %s is not a private directory of this user", out);
+		return -EPERM;
 	}
 	return 0;
 }

@@ -13,4 +13,11 @@ int dc_open_regular(const char *path, FILE **out);
 /* Writes all @n bytes, through short writes and EINTR; 0 or a negative errno. */
 int dc_write_all(int fd, const void *data, size_t n);
 
+/*
+ * The directory for what the tools cache, $XDG_CACHE_HOME/datacrumbs or
+ * ~/.cache/datacrumbs, created 0700 if missing. A directory that others
+ * could write is refused (-EPERM): they could plant entries in it.
+ */
+int dc_cache_dir(char *out, size_t len);
+
 #endif

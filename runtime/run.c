@@ -458,10 +458,12 @@ static void report_skips(const struct session *s)
 		return;
 	dc_warn("%zu of %zu probes could not attach%s", s->nskips, s->man->nprobes,
 		dc_verbosity > 0 || s->nskips <= show ? ":" : " (--verbose lists all); first:");
-	for (i = 0; i < s->nskips && i < show; i++)
+	for (i = 0; i < s->nskips && i < show; i++) {
+		char buf[256];
+
 		fprintf(stderr, "  %s: %s\n", s->man->probes[s->skips[i].probe].name,
-			s->skips[i].err == -ESTALE ? "binary changed since generate" :
-						     strerror(-s->skips[i].err));
+			session__skip_reason(&s->skips[i], buf, sizeof(buf)));
+	}
 }
 
 static int exit_code(const struct run *r)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "attach_kinds.h"
@@ -16,6 +17,7 @@
 #include "session.h"
 
 #define DC_TRACE_UPROBE_MULTI 48
+#define SYSCALL_THREADS 8
 
 static void *grow(void *p, size_t *cap, size_t n, size_t size)
 {
@@ -32,39 +34,75 @@ static void *grow(void *p, size_t *cap, size_t n, size_t size)
 
 int add_link(struct session *s, struct bpf_link *l)
 {
-	struct bpf_link **v = grow(s->links, &s->cap_links, s->nlinks, sizeof(*v));
+	struct bpf_link **v;
+	int err = 0;
 
-	if (!v) {
+	pthread_mutex_lock(&s->lock);
+	v = grow(s->links, &s->cap_links, s->nlinks, sizeof(*v));
+	if (v) {
+		s->links = v;
+		v[s->nlinks++] = l;
+	} else {
 		bpf_link__destroy(l);
-		return -ENOMEM;
+		err = -ENOMEM;
 	}
-	s->links = v;
-	v[s->nlinks++] = l;
-	return 0;
+	pthread_mutex_unlock(&s->lock);
+	return err;
 }
 
-static int add_link_fd(struct session *s, int fd)
+int add_link_fd(struct session *s, int fd)
 {
-	int *v = grow(s->link_fds, &s->cap_link_fds, s->nlink_fds, sizeof(*v));
+	int *v, err = 0;
 
-	if (!v) {
+	pthread_mutex_lock(&s->lock);
+	v = grow(s->link_fds, &s->cap_link_fds, s->nlink_fds, sizeof(*v));
+	if (v) {
+		s->link_fds = v;
+		v[s->nlink_fds++] = fd;
+	} else {
 		close(fd);
-		return -ENOMEM;
+		err = -ENOMEM;
 	}
-	s->link_fds = v;
-	v[s->nlink_fds++] = fd;
-	return 0;
+	pthread_mutex_unlock(&s->lock);
+	return err;
+}
+
+int add_skip_why(struct session *s, uint32_t probe, int err, const char *why, bool cached)
+{
+	struct skip *v;
+
+	pthread_mutex_lock(&s->lock);
+	v = grow(s->skips, &s->cap_skips, s->nskips, sizeof(*v));
+	if (v) {
+		s->skips = v;
+		v[s->nskips++] = (struct skip){ probe, err, why, cached };
+	}
+	pthread_mutex_unlock(&s->lock);
+	return v ? 0 : -ENOMEM;
 }
 
 int add_skip(struct session *s, uint32_t probe, int err)
 {
-	struct skip *v = grow(s->skips, &s->cap_skips, s->nskips, sizeof(*v));
+	return add_skip_why(s, probe, err, NULL, false);
+}
 
-	if (!v)
-		return -ENOMEM;
-	s->skips = v;
-	v[s->nskips++] = (struct skip){ probe, err };
-	return 0;
+void count_attached(struct session *s, size_t n)
+{
+	__atomic_fetch_add(&s->attached, n, __ATOMIC_RELAXED);
+}
+
+const char *session__skip_reason(const struct skip *k, char *buf, size_t len)
+{
+	const char *why = k->why;
+
+	if (!why)
+		why = k->err == -ESTALE ? "binary changed since generate" :
+		      k->err == -524 ? "the kernel cannot probe the instruction there (ENOTSUPP)" :
+				       strerror(-k->err);
+	if (!k->cached)
+		return why;
+	snprintf(buf, len, "%s (known from the attach cache)", why);
+	return buf;
 }
 
 /* Finds dc_cfg in .rodata through BTF and fills it before load. */
@@ -113,12 +151,42 @@ static int set_cfg(struct session *s, const struct dc_cfg *cfg)
 	return dc_err(-ENOEXEC, "object has no dc_cfg: not made by datacrumbs-generate?");
 }
 
-static struct bpf_program *class_prog(struct session *s, uint32_t cls, bool exit)
+/*
+ * The programs of each capture class, found once: looking a name up walks
+ * every program, and attaching 8,000 probes would do it 16,000 times.
+ */
+static int index_classes(struct session *s)
 {
-	char name[64];
+	struct bpf_program *prog;
+	unsigned int cls;
+	char kind[8];
+	int used;
 
-	snprintf(name, sizeof(name), "dc_c%u_%s", cls, exit ? "exit" : "entry");
-	return bpf_object__find_program_by_name(s->obj, name);
+	bpf_object__for_each_program(prog, s->obj)
+	{
+		const char *name = bpf_program__name(prog);
+
+		if (sscanf(name, "dc_c%u_%7[a-z]%n", &cls, kind, &used) != 2 || name[used] ||
+		    (strcmp(kind, "entry") && strcmp(kind, "exit")))
+			continue;
+		if (cls >= s->nclass_progs) {
+			size_t n = cls + 1;
+			struct bpf_program **v = realloc(s->class_progs, n * 2 * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			memset(v + 2 * s->nclass_progs, 0, (n - s->nclass_progs) * 2 * sizeof(*v));
+			s->class_progs = v;
+			s->nclass_progs = n;
+		}
+		s->class_progs[2 * cls + (kind[1] == 'x')] = prog;
+	}
+	return 0;
+}
+
+struct bpf_program *session__class_prog(struct session *s, uint32_t cls, bool exit)
+{
+	return cls < s->nclass_progs ? s->class_progs[2 * cls + exit] : NULL;
 }
 
 int session__open(struct session **out, const char *path, const struct session_opts *o)
@@ -139,6 +207,7 @@ int session__open(struct session **out, const char *path, const struct session_o
 	if (!s)
 		return -ENOMEM;
 	s->procs_fd = s->stats_fd = s->events_fd = -1;
+	pthread_mutex_init(&s->lock, NULL);
 	err = dc_manifest__read(path, &s->man);
 	if (err)
 		goto fail;
@@ -147,10 +216,13 @@ int session__open(struct session **out, const char *path, const struct session_o
 		err = dc_err(-errno, "%s: cannot open BPF object: %s", path, strerror(errno));
 		goto fail;
 	}
+	err = index_classes(s);
+	if (err)
+		goto fail;
 	for (i = 0; i < s->man->nprobes; i++)
 		if (strchr("us", s->man->probes[i].kind) &&
-		    (!class_prog(s, s->man->probes[i].cls, false) ||
-		     !class_prog(s, s->man->probes[i].cls, true))) {
+		    (!session__class_prog(s, s->man->probes[i].cls, false) ||
+		     !session__class_prog(s, s->man->probes[i].cls, true))) {
 			err = dc_err(-ENOEXEC,
 				     "%s: probe %zu has no programs: manifest and object "
 				     "disagree",
@@ -202,103 +274,6 @@ int session__load(struct session *s)
 	return 0;
 }
 
-/* A failure of one multi link may be one bad offset: halve until it is found. */
-static int attach_split(struct session *s, int prog_fd, const char *path, uint64_t *off,
-			uint64_t *cookie, size_t n, bool ret, bool *ok)
-{
-	size_t half;
-	int fd, err;
-
-	fd = umulti__attach(prog_fd, path, off, cookie, n, ret);
-	if (fd >= 0) {
-		memset(ok, 1, n * sizeof(*ok));
-		return add_link_fd(s, fd);
-	}
-	if (fd == -ENOMEM || fd == -EMFILE || fd == -EPERM)
-		return dc_err(fd, "attaching uprobes to %s: %s", path, strerror(-fd));
-	if (n == 1) {
-		ok[0] = false;
-		return add_skip(s, cookie[0], fd);
-	}
-	half = n / 2;
-	err = attach_split(s, prog_fd, path, off, cookie, half, ret, ok);
-	if (!err)
-		err = attach_split(s, prog_fd, path, off + half, cookie + half, n - half, ret,
-				   ok + half);
-	return err;
-}
-
-static int attach_one_uprobe(struct session *s, const struct dc_mprobe *p, const char *path)
-{
-	struct bpf_program *progs[2] = { class_prog(s, p->cls, false),
-					 class_prog(s, p->cls, true) };
-	struct bpf_link *l[2] = { NULL, NULL };
-	int i, err = 0;
-
-	for (i = 0; i < 2; i++) {
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = p->id, .retprobe = i == 1);
-
-		l[i] = bpf_program__attach_uprobe_opts(progs[i], -1, path, p->offset, &uo);
-		if (!l[i]) {
-			err = -errno;
-			break;
-		}
-	}
-	if (err) {
-		bpf_link__destroy(l[0]);
-		return add_skip(s, p->id, err);
-	}
-	s->attached++;
-	err = add_link(s, l[0]);
-	return err ? err : add_link(s, l[1]);
-}
-
-/* Attaches the probes @idx[0..n) of one target and one class. */
-static int attach_uprobe_run(struct session *s, const uint32_t *idx, size_t n)
-{
-	const struct dc_mprobe *first = &s->man->probes[idx[0]];
-	const char *path = s->man->targets[first->target].path;
-	uint64_t *off = NULL, *cookie = NULL;
-	size_t i, m = 0;
-	bool *ok = NULL;
-	int err = 0;
-
-	if (!s->multi) {
-		for (i = 0; !err && i < n; i++)
-			err = attach_one_uprobe(s, &s->man->probes[idx[i]], path);
-		return err;
-	}
-	off = calloc(n, sizeof(*off));
-	cookie = calloc(n, sizeof(*cookie));
-	ok = calloc(n, sizeof(*ok));
-	if (!off || !cookie || !ok) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		off[i] = s->man->probes[idx[i]].offset;
-		cookie[i] = idx[i];
-	}
-	err = attach_split(s, bpf_program__fd(class_prog(s, first->cls, false)), path, off, cookie,
-			   n, false, ok);
-	/* Returns go only where entries went. */
-	for (i = 0; !err && i < n; i++)
-		if (ok[i]) {
-			off[m] = off[i];
-			cookie[m++] = cookie[i];
-		}
-	if (!err && m)
-		err = attach_split(s, bpf_program__fd(class_prog(s, first->cls, true)), path, off,
-				   cookie, m, true, ok);
-	for (i = 0; !err && i < m; i++)
-		s->attached += ok[i];
-out:
-	free(off);
-	free(cookie);
-	free(ok);
-	return err;
-}
-
 static int attach_syscall(struct session *s, const struct dc_mprobe *p)
 {
 	struct bpf_link *l[2] = { NULL, NULL };
@@ -309,7 +284,7 @@ static int attach_syscall(struct session *s, const struct dc_mprobe *p)
 		LIBBPF_OPTS(bpf_tracepoint_opts, to, .bpf_cookie = p->id);
 
 		snprintf(tp, sizeof(tp), "sys_%s_%s", i ? "exit" : "enter", p->sys);
-		l[i] = bpf_program__attach_tracepoint_opts(class_prog(s, p->cls, i == 1),
+		l[i] = bpf_program__attach_tracepoint_opts(session__class_prog(s, p->cls, i == 1),
 							   "syscalls", tp, &to);
 		if (!l[i]) {
 			err = -errno;
@@ -320,81 +295,80 @@ static int attach_syscall(struct session *s, const struct dc_mprobe *p)
 		bpf_link__destroy(l[0]);
 		return add_skip(s, p->id, err);
 	}
-	s->attached++;
+	count_attached(s, 1);
 	err = add_link(s, l[0]);
 	return err ? err : add_link(s, l[1]);
 }
 
-static const struct dc_manifest *sort_man;
-
-static int cmp_uprobe(const void *a, const void *b)
-{
-	const struct dc_mprobe *x = &sort_man->probes[*(const uint32_t *)a];
-	const struct dc_mprobe *y = &sort_man->probes[*(const uint32_t *)b];
-
-	if (x->target != y->target)
-		return x->target < y->target ? -1 : 1;
-	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* A target rebuilt since generate has other offsets: skip it whole. */
-static bool target_changed(const struct dc_mtarget *t, int *why)
-{
-	struct dc_elf *e;
-	bool changed;
-
-	*why = dc_elf__open(t->path, &e);
-	if (*why)
-		return true;
-	changed = t->build_id[0] && strcmp(t->build_id, e->build_id);
-	dc_elf__close(e);
-	*why = -ESTALE;
-	return changed;
-}
-
-static int attach_uprobes(struct session *s)
-{
+struct syscalls {
+	struct session *s;
 	uint32_t *idx;
-	size_t i, j, n = 0;
-	int err = 0, why;
+};
 
-	idx = calloc(s->man->nprobes ? s->man->nprobes : 1, sizeof(*idx));
-	if (!idx)
+static int attach_syscall_at(void *ctx, size_t i)
+{
+	struct syscalls *sc = ctx;
+	int err = attach_syscall(sc->s, &sc->s->man->probes[sc->idx[i]]);
+
+	progress__add(&sc->s->progress, 1);
+	return err;
+}
+
+/*
+ * Each tracepoint link waits about a millisecond in the kernel here, most of
+ * it not running: from several threads the waits overlap.
+ */
+static int attach_syscalls(struct session *s)
+{
+	struct syscalls sc = { s, calloc(s->man->nprobes ? s->man->nprobes : 1, sizeof(uint32_t)) };
+	size_t i, n = 0;
+	int err;
+
+	if (!sc.idx)
 		return -ENOMEM;
 	for (i = 0; i < s->man->nprobes; i++)
-		if (s->man->probes[i].kind == 'u')
-			idx[n++] = i;
-	sort_man = s->man;
-	qsort(idx, n, sizeof(*idx), cmp_uprobe);
-	for (i = 0; !err && i < n; i = j) {
-		const struct dc_mprobe *p = &s->man->probes[idx[i]];
-
-		for (j = i + 1; j < n; j++) {
-			const struct dc_mprobe *q = &s->man->probes[idx[j]];
-
-			if (q->target != p->target || q->cls != p->cls)
-				break;
-		}
-		if (target_changed(&s->man->targets[p->target], &why)) {
-			size_t k;
-
-			for (k = i; !err && k < j; k++)
-				err = add_skip(s, idx[k], why);
-			continue;
-		}
-		err = attach_uprobe_run(s, idx + i, j - i);
-	}
-	free(idx);
+		if (s->man->probes[i].kind == 's')
+			sc.idx[n++] = i;
+	err = parallel__for(n, SYSCALL_THREADS, attach_syscall_at, &sc);
+	free(sc.idx);
 	return err;
+}
+
+static double ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1e3 + (b.tv_nsec - a->tv_nsec) / 1e6;
+}
+
+static int cmp_skip(const void *a, const void *b)
+{
+	const struct skip *x = a, *y = b;
+
+	return x->probe < y->probe ? -1 : x->probe > y->probe;
+}
+
+static void say_stats(const struct session *s)
+{
+	const struct attach_stats *t = &s->stats;
+
+	dc_info("attached %zu probes in %.1f ms: %zu uprobes in %.1f ms (%zu %s links), %zu "
+		"system calls in %.1f ms, the rest in %.1f ms",
+		s->attached, t->total_ms, t->uprobes, t->uprobe_ms, t->uprobe_links,
+		s->multi ? "uprobe_multi" : "perf-event", t->syscalls, t->syscall_ms, t->other_ms);
+	dc_info("unprobeable offsets: %zu found by reading their instruction, %zu refused by "
+		"the kernel, %zu known from the attach cache",
+		t->decoded_bad, t->kernel_bad, t->cached_bad);
 }
 
 int session__attach(struct session *s, const struct session_opts *o)
 {
 	static const char *const core[] = { "dc_on_fork", "dc_on_exec", "dc_on_exit" };
 	bool need_tracefs = false;
-	size_t i;
+	struct timespec start;
+	char why[256];
+	size_t i, links;
 	int err = 0;
 
 	for (i = 0; i < 3; i++) {
@@ -413,21 +387,36 @@ int session__attach(struct session *s, const struct session_opts *o)
 	if (need_tracefs && !dc_tracefs(true))
 		return dc_err(-ENOENT, "tracefs is not mounted and cannot be mounted at "
 				       "/sys/kernel/tracing");
-	err = attach_uprobes(s);
-	for (i = 0; !err && i < s->man->nprobes; i++)
-		if (s->man->probes[i].kind == 's')
-			err = attach_syscall(s, &s->man->probes[i]);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	progress__start(&s->progress, s->man->nprobes);
+	links = s->nlinks;
+	err = uattach__attach(s);
+	s->stats.uprobe_links = s->multi ? s->nlink_fds : s->nlinks - links;
+	s->stats.uprobes = s->attached;
+	s->stats.uprobe_ms = ms_since(&start);
+	if (!err)
+		err = attach_syscalls(s);
+	s->stats.syscalls = s->attached - s->stats.uprobes;
+	s->stats.syscall_ms = ms_since(&start) - s->stats.uprobe_ms;
 	if (!err)
 		err = attach_kinds__attach(s);
+	progress__end(&s->progress);
+	s->stats.total_ms = ms_since(&start);
+	s->stats.other_ms = s->stats.total_ms - s->stats.uprobe_ms - s->stats.syscall_ms;
 	if (err)
 		return err;
+	/* Threads finish in any order; reports list probes in config order. */
+	qsort(s->skips, s->nskips, sizeof(*s->skips), cmp_skip);
+	say_stats(s);
+	if (s->nskips)
+		session__skip_reason(&s->skips[0], why, sizeof(why));
 	if (o->strict && s->nskips)
 		return dc_err(-ENOENT, "%zu probes could not attach (first: %s: %s)", s->nskips,
-			      s->man->probes[s->skips[0].probe].name, strerror(-s->skips[0].err));
+			      s->man->probes[s->skips[0].probe].name, why);
 	if (!s->attached)
 		return dc_err(-ENOENT, "no probe could attach (first: %s: %s)",
 			      s->nskips ? s->man->probes[s->skips[0].probe].name : "none",
-			      s->nskips ? strerror(-s->skips[0].err) : "no probes");
+			      s->nskips ? why : "no probes");
 	return 0;
 }
 
@@ -525,5 +514,7 @@ void session__destroy(struct session *s)
 	free(s->links);
 	free(s->link_fds);
 	free(s->skips);
+	free(s->class_progs);
+	pthread_mutex_destroy(&s->lock);
 	free(s);
 }
