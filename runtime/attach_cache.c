@@ -95,7 +95,8 @@ static bool parse(struct attach_cache *c, char *text)
 		if (append(c, off, err, insn_check__from_token(token)))
 			return false;
 	}
-	qsort(c->bad, c->nbad, sizeof(*c->bad), cmp_bad);
+	if (c->nbad)
+		qsort(c->bad, c->nbad, sizeof(*c->bad), cmp_bad);
 	for (i = 1; i < c->nbad; i++)
 		if (c->bad[i].offset == c->bad[i - 1].offset)
 			return false;

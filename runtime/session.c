@@ -406,7 +406,8 @@ int session__attach(struct session *s, const struct session_opts *o)
 	if (err)
 		return err;
 	/* Threads finish in any order; reports list probes in config order. */
-	qsort(s->skips, s->nskips, sizeof(*s->skips), cmp_skip);
+	if (s->nskips)
+		qsort(s->skips, s->nskips, sizeof(*s->skips), cmp_skip);
 	say_stats(s);
 	if (s->nskips)
 		session__skip_reason(&s->skips[0], why, sizeof(why));
