@@ -76,7 +76,10 @@ static void usage(FILE *f)
 		"at once, the file ending on its last whole gzip member. Events dropped for\n"
 		"lack of ring-buffer space are counted in the trace and in the summary. The\n"
 		"trace is written in gzip members every second, so after a crash it reads up\n"
-		"to its last second.\n");
+		"to its last second.\n"
+		"Probes that cannot attach are skipped and reported; what the kernel refused\n"
+		"is remembered per binary in $XDG_CACHE_HOME/datacrumbs (~/.cache/datacrumbs).\n"
+		"DATACRUMBS_ATTACH_DECODE=0 leaves judging uprobe offsets to the kernel alone.\n");
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
