@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * datacrumbs-run: loads a generated object, follows a command and its
- * descendants, and writes what they did as a DFTracer trace.
+ * descendants (or the processes selected otherwise, select.c), and writes
+ * what they did as a DFTracer trace.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -26,7 +27,9 @@
 
 #include "dc_err.h"
 #include "dc_paths.h"
+#include "dc_rank.h"
 #include "profile.h"
+#include "select.h"
 #include "session.h"
 #include "writer.h"
 
@@ -38,7 +41,9 @@
 struct opts {
 	const char *object;
 	const char *outdir;
-	char **cmd;
+	char **cmd; /* NULL when processes are selected otherwise */
+	struct select_opts sel;
+	const char *pidfile;
 	size_t ring_mib;
 	uint64_t profile_ns; /* 0: trace mode */
 	size_t profile_entries;
@@ -50,10 +55,33 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: datacrumbs-run [OPTION]... OBJECT.bpf.o -- COMMAND [ARG]...\n"
-		"Trace COMMAND and every process it starts with the probes of OBJECT (made by\n"
-		"datacrumbs-generate), and write a DFTracer trace:\n"
-		"  DIR/<config>-<host>-<pid>.pfw.gz\n"
-		"COMMAND starts only once every probe is live. The exit status is COMMAND's.\n"
+		"  or:  datacrumbs-run [OPTION]... --pid|--comm|--cgroup|--all|--server... "
+		"OBJECT.bpf.o\n"
+		"Trace COMMAND and every process it starts, or the processes selected, with the\n"
+		"probes of OBJECT (made by datacrumbs-generate), and write a DFTracer trace:\n"
+		"  DIR/<config>-<host>-<pid>.pfw.gz, or DIR/<config>-<host>-<pid>-rank<R>.pfw.gz\n"
+		"<pid> is COMMAND's, else the one --pid's, else the runtime's own; <R> is the rank\n"
+		"the runtime's environment sets: the first of OMPI_COMM_WORLD_RANK, PMI_RANK,\n"
+		"SLURM_PROCID and FLUX_TASK_RANK that is set, if it is a non-negative integer.\n"
+		"\n"
+		"What to trace (selections add up, and may be given with COMMAND):\n"
+		"  COMMAND                COMMAND and its descendants; it starts only once every\n"
+		"                         probe is live, the run ends with it, with its status\n"
+		"  -p, --pid=PID          process PID (all its threads) and its descendants from\n"
+		"                         now on; repeatable. With only --pid, the run also ends\n"
+		"                         once all of those have exited\n"
+		"      --comm=NAME        processes whose comm is NAME: those running, any that\n"
+		"                         execs into NAME or forks from one, and their\n"
+		"                         descendants; repeatable\n"
+		"      --cgroup=PATH      tasks in cgroup v2 directory PATH or below it, while\n"
+		"                         they are there; repeatable\n"
+		"      --all              every process but the runtime itself\n"
+		"      --server           processes that opt in through the client library\n"
+		"                         (preloaded, or linked: datacrumbs_client_start()), and\n"
+		"                         their descendants\n"
+		"      --client-lib=PATH  the client library --server watches\n"
+		"                         (default: " DC_CLIENT_LIB ")\n"
+		"Without COMMAND the run lasts until SIGINT or SIGTERM, then exits 0.\n"
 		"\n"
 		"  -o, --output=DIR       directory for the trace (default: .)\n"
 		"      --profile[=INTERVAL]\n"
@@ -63,6 +91,8 @@ static void usage(FILE *f)
 		"                         the sums as counter events, not an event per call\n"
 		"      --profile-map=N    room for N sums in the kernel (default: 65536);\n"
 		"                         calls that find it full are counted as dropped\n"
+		"      --pidfile=FILE     once every probe is live, write the runtime's pid to\n"
+		"                         FILE (atomically); removed at exit\n"
 		"      --ring-size=MIB    ring buffer size in MiB, a power of two (default: 64)\n"
 		"      --strict           fail if any probe cannot attach\n"
 		"      --no-multi         attach uprobes one by one, not as uprobe_multi links\n"
@@ -82,9 +112,28 @@ static void usage(FILE *f)
 		"DATACRUMBS_ATTACH_DECODE=0 leaves judging uprobe offsets to the kernel alone.\n");
 }
 
+/* Collects the values of a repeatable option. */
+static int add_arg(const char ***v, size_t *n, const char *arg)
+{
+	const char **p = realloc(*v, (*n + 1) * sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p[(*n)++] = arg;
+	*v = p;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = { { "output", required_argument, NULL, 'o' },
+					       { "pid", required_argument, NULL, 'p' },
+					       { "comm", required_argument, NULL, 'c' },
+					       { "cgroup", required_argument, NULL, 'g' },
+					       { "all", no_argument, NULL, 'a' },
+					       { "server", no_argument, NULL, 'S' },
+					       { "client-lib", required_argument, NULL, 'L' },
+					       { "pidfile", required_argument, NULL, 'F' },
 					       { "ring-size", required_argument, NULL, 'r' },
 					       { "profile", optional_argument, NULL, 'P' },
 					       { "profile-map", required_argument, NULL, 'E' },
@@ -101,10 +150,35 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->outdir = ".";
 	o->ring_mib = 64;
 	o->profile_entries = PROFILE_DEFAULT_ENTRIES;
-	while ((c = getopt_long(argc, argv, "o:qvhV", lopts, NULL)) != -1) {
+	o->sel.client_lib = DC_CLIENT_LIB;
+	while ((c = getopt_long(argc, argv, "o:p:qvhV", lopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o->outdir = optarg;
+			break;
+		case 'p':
+			if (add_arg(&o->sel.pids, &o->sel.npids, optarg))
+				return -ENOMEM;
+			break;
+		case 'c':
+			if (add_arg(&o->sel.comms, &o->sel.ncomms, optarg))
+				return -ENOMEM;
+			break;
+		case 'g':
+			if (add_arg(&o->sel.cgroups, &o->sel.ncgroups, optarg))
+				return -ENOMEM;
+			break;
+		case 'a':
+			o->sel.all = true;
+			break;
+		case 'S':
+			o->sel.server = true;
+			break;
+		case 'L':
+			o->sel.client_lib = optarg;
+			break;
+		case 'F':
+			o->pidfile = optarg;
 			break;
 		case 'r':
 			o->ring_mib = strtoul(optarg, &end, 10);
@@ -153,9 +227,13 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->object = argv[optind++];
 	if (optind < argc && !strcmp(argv[optind], "--"))
 		optind++;
-	if (optind >= argc)
-		return dc_err(-EINVAL, "no command given: datacrumbs-run OBJECT -- COMMAND");
-	o->cmd = argv + optind;
+	if (optind < argc)
+		o->cmd = argv + optind;
+	else if (!o->sel.npids && !o->sel.ncomms && !o->sel.ncgroups && !o->sel.all &&
+		 !o->sel.server)
+		return dc_err(-EINVAL, "no command given: datacrumbs-run OBJECT -- COMMAND (or "
+				       "select processes: --pid, --comm, --cgroup, --all, "
+				       "--server)");
 	return 0;
 }
 
@@ -265,6 +343,7 @@ static void join_cmdline(char **argv, char *out, size_t outlen)
 
 struct run {
 	struct opts o;
+	struct select *sel;
 	struct session *s;
 	struct writer *w;
 	struct ring_buffer *rb;
@@ -279,6 +358,7 @@ struct run {
 	unsigned int drained; /* records handed over by this ring_buffer__consume() */
 	pthread_t watcher;
 	bool watching;
+	bool wrote_pidfile;
 };
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -311,6 +391,8 @@ static uint64_t now_ms(void)
 static void stop_at_once(struct run *r, int sig)
 {
 	writer__abandon(r->w);
+	if (r->wrote_pidfile)
+		unlink(r->o.pidfile);
 	if (dc_verbosity >= 0)
 		dc_warn("stopped at once: %s ends at its last whole member", r->path);
 	_exit(128 + sig);
@@ -333,9 +415,12 @@ static void take_signals(struct run *r)
 	}
 }
 
+/* Tracing goes on while COMMAND runs, or, without one, until the selection is done. */
 static bool tracing(const struct run *r)
 {
-	return r->child > 0 && !atomic_load(&r->stop_sig);
+	if (atomic_load(&r->stop_sig))
+		return false;
+	return r->o.cmd ? r->child > 0 : !select__done(r->sel, r->s);
 }
 
 /*
@@ -471,6 +556,9 @@ static void report_skips(const struct session *s)
 
 static int exit_code(const struct run *r)
 {
+	/* Without a command, a signal is how a run is meant to end. */
+	if (!r->o.cmd)
+		return 0;
 	if (atomic_load(&r->stop_sig))
 		return 128 + atomic_load(&r->stop_sig);
 	if (WIFEXITED(r->status))
@@ -478,6 +566,88 @@ static int exit_code(const struct run *r)
 	if (WIFSIGNALED(r->status))
 		return 128 + WTERMSIG(r->status);
 	return 1;
+}
+
+/*
+ * The rank a launcher gave this runtime (and the processes it starts), or
+ * -1: the first of DC_RANK_VARS that is set decides, as for the processes'
+ * PR rank lines, and one that holds no rank is said so.
+ */
+static int env_rank(void)
+{
+	static const char *const vars[] = { DC_RANK_VARS };
+	size_t i;
+
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+		int rank;
+
+		if (!v)
+			continue;
+		rank = dc_rank_parse(v);
+		if (rank < 0)
+			dc_warn("%s=%s is not a rank; the trace is named without one", vars[i], v);
+		return rank < 0 ? -1 : rank;
+	}
+	return -1;
+}
+
+/* DIR/<config>-<host>-<pid>[-rank<R>].pfw.gz */
+static int trace_path(struct run *r, const char *host, int pid)
+{
+	int rank = env_rank(), n;
+
+	if (rank >= 0)
+		n = snprintf(r->path, sizeof(r->path), "%s/%s-%s-%d-rank%d.pfw.gz", r->o.outdir,
+			     r->s->man->config, host, pid, rank);
+	else
+		n = snprintf(r->path, sizeof(r->path), "%s/%s-%s-%d.pfw.gz", r->o.outdir,
+			     r->s->man->config, host, pid);
+	if (n >= (int)sizeof(r->path))
+		return dc_err(-ENAMETOOLONG, "%s: output path too long", r->o.outdir);
+	return 0;
+}
+
+/* Whatever waits for the pidfile may rely on every probe being live. */
+static int pidfile_write(struct run *r)
+{
+	char tmp[PATH_MAX], line[32];
+	int fd, n, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", r->o.pidfile, (int)getpid()) >=
+	    (int)sizeof(tmp))
+		return dc_err(-ENAMETOOLONG, "--pidfile %s: path too long", r->o.pidfile);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return dc_err(-errno, "--pidfile %s: %s", tmp, strerror(errno));
+	n = snprintf(line, sizeof(line), "%d\n", (int)getpid());
+	if (write(fd, line, n) != n)
+		err = dc_err(-errno, "--pidfile %s: %s", tmp, strerror(errno));
+	if (close(fd) && !err)
+		err = dc_err(-errno, "--pidfile %s: %s", tmp, strerror(errno));
+	if (!err && rename(tmp, r->o.pidfile))
+		err = dc_err(-errno, "--pidfile %s: %s", r->o.pidfile, strerror(errno));
+	if (err)
+		unlink(tmp);
+	r->wrote_pidfile = !err;
+	return err;
+}
+
+/* A pidfile in a directory that cannot take it fails before anything loads. */
+static int pidfile_check(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path) + (slash == path), path);
+	if (!*path || (slash && !slash[1]))
+		return dc_err(-EINVAL, "--pidfile '%s': not a file name", path);
+	if (access(dir, W_OK | X_OK))
+		return dc_err(-errno, "--pidfile %s: %s: %s", path, dir, strerror(errno));
+	return 0;
 }
 
 static int run(struct run *r, int argc, char **argv)
@@ -489,10 +659,10 @@ static int run(struct run *r, int argc, char **argv)
 	int64_t rmm = real_minus_mono();
 	struct dc_stats st;
 	sigset_t mask;
-	int gate = -1, err, ferr;
+	int gate = -1, pid, err, ferr;
 
 	err = parse_args(argc, argv, &r->o);
-	if (!err) {
+	if (!err && r->o.cmd) {
 		err = find_command(r->o.cmd[0], exe, sizeof(exe));
 		r->missing_cmd = err != 0;
 	}
@@ -500,6 +670,10 @@ static int run(struct run *r, int argc, char **argv)
 		err = check_privileges();
 	if (!err && access(r->o.outdir, W_OK | X_OK))
 		err = dc_err(-errno, "%s: %s", r->o.outdir, strerror(errno));
+	if (!err && r->o.pidfile)
+		err = pidfile_check(r->o.pidfile);
+	if (!err)
+		err = select__open(&r->sel, &r->o.sel);
 	if (err)
 		return err;
 	libbpf_set_print(libbpf_print);
@@ -509,11 +683,14 @@ static int run(struct run *r, int argc, char **argv)
 	so.profile_ns = r->o.profile_ns;
 	so.profile_base = profile__base(r->o.profile_ns, rmm);
 	so.profile_entries = r->o.profile_entries;
+	select__configure(r->sel, &so);
 	err = session__open(&r->s, r->o.object, &so);
 	if (!err)
 		err = session__load(r->s);
 	if (!err)
 		err = session__attach(r->s, &so);
+	if (!err)
+		err = select__attach(r->sel, r->s);
 	if (err)
 		return err;
 	report_skips(r->s);
@@ -526,22 +703,28 @@ static int run(struct run *r, int argc, char **argv)
 	r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (r->sigfd < 0)
 		return dc_err(-errno, "signalfd: %s", strerror(errno));
-	err = spawn_gated(exe, r->o.cmd, &gate, &r->child);
-	if (err)
-		return err;
-	err = session__follow(r->s, r->child, true);
+	if (r->o.cmd) {
+		err = spawn_gated(exe, r->o.cmd, &gate, &r->child);
+		if (err)
+			return err;
+		err = session__follow(r->s, r->child, true);
+		pid = r->child;
+	} else {
+		pid = select__single_pid(r->sel);
+		if (!pid)
+			pid = getpid();
+	}
 	if (gethostname(host, sizeof(host)))
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
-	if (!err && snprintf(r->path, sizeof(r->path), "%s/%s-%s-%d.pfw.gz", r->o.outdir,
-			     r->s->man->config, host, r->child) >= (int)sizeof(r->path))
-		err = dc_err(-ENAMETOOLONG, "%s: output path too long", r->o.outdir);
-	join_cmdline(r->o.cmd, cmdline, sizeof(cmdline));
+	if (!err)
+		err = trace_path(r, host, pid);
+	join_cmdline(r->o.cmd ? r->o.cmd : argv, cmdline, sizeof(cmdline));
 	wo = (struct writer_opts){ .path = r->path,
 				   .man = r->s->man,
 				   .host = host,
 				   .cmdline = cmdline,
-				   .pid = r->child,
+				   .pid = pid,
 				   .real_minus_mono_ns = rmm,
 				   .member_bytes = 4 << 20,
 				   .level = 1 };
@@ -555,18 +738,25 @@ static int run(struct run *r, int argc, char **argv)
 	if (!err && r->o.profile_ns)
 		err = profile__open(&r->prof, r->s->obj, r->s->man, r->w, r->o.profile_ns,
 				    so.profile_base);
+	if (!err && r->o.pidfile)
+		err = pidfile_write(r);
 	if (err) {
 		/* The child never ran a line of COMMAND: stop it quietly. */
-		kill(r->child, SIGKILL);
-		waitpid(r->child, NULL, 0);
-		close(gate);
+		if (r->child > 0) {
+			kill(r->child, SIGKILL);
+			waitpid(r->child, NULL, 0);
+			r->child = 0;
+			close(gate);
+		}
 		if (r->w)
 			unlink(r->path);
 		return err;
 	}
-	if (write(gate, "g", 1) != 1)
-		err = dc_err(-errno, "cannot start %s: %s", exe, strerror(errno));
-	close(gate);
+	if (r->o.cmd) {
+		if (write(gate, "g", 1) != 1)
+			err = dc_err(-errno, "cannot start %s: %s", exe, strerror(errno));
+		close(gate);
+	}
 	if (!err)
 		err = trace_loop(r);
 	ferr = finish(r, &st, &t);
@@ -588,10 +778,16 @@ int main(int argc, char **argv)
 
 	dc_prog = "datacrumbs-run";
 	err = run(&r, argc, argv);
+	if (r.wrote_pidfile)
+		unlink(r.o.pidfile);
 	ring_buffer__free(r.rb);
 	profile__destroy(r.prof);
 	writer__destroy(r.w);
 	session__destroy(r.s);
+	select__destroy(r.sel);
+	free(r.o.sel.pids);
+	free(r.o.sel.comms);
+	free(r.o.sel.cgroups);
 	if (r.sigfd >= 0)
 		close(r.sigfd);
 	if (err) {
@@ -601,7 +797,7 @@ int main(int argc, char **argv)
 			return 127;
 		if (r.missing_cmd)
 			return 126;
-		return r.child > 0 || r.status ? exit_code(&r) : 1;
+		return r.o.cmd && (r.child > 0 || r.status) ? exit_code(&r) : 1;
 	}
 	return exit_code(&r);
 }

@@ -195,7 +195,9 @@ int session__open(struct session **out, const char *path, const struct session_o
 			      .self_tgid = getpid(),
 			      .wakeup_bytes = o->ring_bytes / 4,
 			      .profile_ns = o->profile_ns,
-			      .profile_base = o->profile_base };
+			      .profile_base = o->profile_base,
+			      .ncgroups = o->ncgroups,
+			      .ncomms = o->ncomms };
 	struct bpf_program *prog;
 	struct session *s;
 	struct bpf_map *rb;

@@ -16,6 +16,7 @@
 struct session_opts {
 	size_t ring_bytes; /* power of two, at least a page */
 	bool follow_all;
+	unsigned int ncgroups, ncomms; /* selection maps the runtime fills */
 	bool strict; /* a probe that cannot attach is fatal */
 	bool no_multi; /* never use uprobe_multi links */
 	uint64_t profile_ns; /* profile mode's interval; 0 traces every call */

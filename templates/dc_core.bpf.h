@@ -45,6 +45,34 @@ struct {
 	__type(value, __u64);
 } dc_files SEC(".maps");
 
+/*
+ * Processes with entries in dc_files (tgid -> 1), so that fork and exit walk
+ * dc_files only for them, and an exited process's entries go whether or not
+ * it was still traced when it ended.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} dc_holders SEC(".maps");
+
+/* --comm names: a process that execs into one, or forks from one, is followed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, DC_MAX_COMMS);
+	__type(key, struct dc_comm);
+	__type(value, __u8);
+} dc_comms SEC(".maps");
+
+/* --cgroup directories: tasks under one of them are traced while they are. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, DC_MAX_CGROUPS);
+	__type(key, __u32);
+	__type(value, __u32);
+} dc_cgroups SEC(".maps");
+
 /* Hashes whose string the runtime already has; LRU so it never fills up. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -148,14 +176,51 @@ static __always_inline __u32 dc_tgid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
+/* In the followed set: named by the runtime, opted in, or descended from one. */
+static __always_inline bool dc_followed(__u32 tgid)
+{
+	__u32 *state = bpf_map_lookup_elem(&dc_procs, &tgid);
+
+	return state && *state == DC_FOLLOW_TRACED;
+}
+
+static __always_inline bool dc_in_cgroups(void)
+{
+	__u32 i;
+
+	for (i = 0; i < DC_MAX_CGROUPS; i++) {
+		if (i >= dc_cfg.ncgroups)
+			break;
+		if (bpf_current_task_under_cgroup(&dc_cgroups, i) == 1)
+			return true;
+	}
+	return false;
+}
+
+/* Whether the current task, of process @tgid, is traced. */
 static __always_inline bool dc_traced(__u32 tgid)
 {
 	__u32 *state;
 
-	if (dc_cfg.follow_all)
-		return tgid != dc_cfg.self_tgid;
+	if (tgid == dc_cfg.self_tgid)
+		return false;
+	/* First, so a command still waiting for its exec is left out under --all too. */
 	state = bpf_map_lookup_elem(&dc_procs, &tgid);
-	return state && *state == DC_FOLLOW_TRACED;
+	if (state)
+		return *state == DC_FOLLOW_TRACED;
+	return dc_cfg.follow_all || (dc_cfg.ncgroups && dc_in_cgroups());
+}
+
+/* The current task's comm is one of the --comm names. */
+static __always_inline bool dc_comm_selected(__u32 tgid)
+{
+	struct dc_comm c;
+
+	if (!dc_cfg.ncomms || tgid == dc_cfg.self_tgid)
+		return false;
+	__builtin_memset(&c, 0, sizeof(c));
+	bpf_get_current_comm(c.s, sizeof(c.s));
+	return bpf_map_lookup_elem(&dc_comms, &c) != NULL;
 }
 
 /*
@@ -462,8 +527,13 @@ static __always_inline void dc_handle_remember(struct dc_frame *f, __u32 ns, __u
 {
 	struct dc_filekey k = { .tgid = dc_tgid(), .ns = ns, .handle = h };
 
-	if (f->fhash)
-		bpf_map_update_elem(&dc_files, &k, &f->fhash, BPF_ANY);
+	__u8 one = 1;
+
+	if (!f->fhash)
+		return;
+	bpf_map_update_elem(&dc_files, &k, &f->fhash, BPF_ANY);
+	if (!bpf_map_lookup_elem(&dc_holders, &k.tgid))
+		bpf_map_update_elem(&dc_holders, &k.tgid, &one, BPF_ANY);
 }
 
 /*
@@ -661,6 +731,7 @@ static __always_inline void dc_emit_proc(__u32 what, __u32 pid, __u32 ppid, __s6
 struct dc_fork_ctx {
 	__u32 parent;
 	__u32 child;
+	__u32 copied; /* the child inherited an entry */
 };
 
 static long dc_inherit_file(void *map, struct dc_filekey *k, __u64 *h, struct dc_fork_ctx *c)
@@ -670,7 +741,9 @@ static long dc_inherit_file(void *map, struct dc_filekey *k, __u64 *h, struct dc
 	if (k->tgid != c->parent)
 		return 0;
 	nk.tgid = c->child;
-	bpf_map_update_elem(map, &nk, h, BPF_NOEXIST);
+	/* A flag, not a count: the verifier would follow every count. */
+	if (!bpf_map_update_elem(map, &nk, h, BPF_NOEXIST))
+		c->copied = 1;
 	return 0;
 }
 
@@ -686,16 +759,29 @@ int dc_on_fork(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *child = (struct task_struct *)ctx->args[1];
 	__u32 traced = DC_FOLLOW_TRACED;
-	struct dc_fork_ctx c;
+	struct dc_fork_ctx c = {};
+	__u8 one = 1;
 
 	c.parent = dc_tgid();
 	c.child = BPF_CORE_READ(child, tgid);
 	/* New threads share the tgid and are followed already. */
-	if (c.child == c.parent || !dc_traced(c.parent))
+	if (c.child == c.parent)
 		return 0;
-	if (!dc_cfg.follow_all)
+	/*
+	 * Followed processes pass that on; a child also inherits its parent's
+	 * comm, so one forked from a --comm process is followed. Processes
+	 * traced for their cgroup (or --all) are not added: theirs is decided
+	 * at each event.
+	 */
+	if (dc_followed(c.parent) || dc_comm_selected(c.parent))
 		bpf_map_update_elem(&dc_procs, &c.child, &traced, BPF_ANY);
-	bpf_for_each_map_elem(&dc_files, dc_inherit_file, &c, 0);
+	else if (!dc_traced(c.parent))
+		return 0;
+	if (bpf_map_lookup_elem(&dc_holders, &c.parent)) {
+		bpf_for_each_map_elem(&dc_files, dc_inherit_file, &c, 0);
+		if (c.copied)
+			bpf_map_update_elem(&dc_holders, &c.child, &one, BPF_ANY);
+	}
 	dc_emit_proc(DC_PROC_FORK, c.child, c.parent, 0);
 	return 0;
 }
@@ -736,11 +822,14 @@ static __always_inline void dc_emit_env(__u32 tgid)
 SEC("raw_tp/sched_process_exec")
 int dc_on_exec(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u32 tgid = dc_tgid();
+	__u32 tgid = dc_tgid(), traced = DC_FOLLOW_TRACED;
 	__u32 *state = bpf_map_lookup_elem(&dc_procs, &tgid);
 
+	/* comm is the new program's name by now. */
 	if (state && *state == DC_FOLLOW_AT_EXEC)
 		*state = DC_FOLLOW_TRACED;
+	else if (!state && dc_comm_selected(tgid))
+		bpf_map_update_elem(&dc_procs, &tgid, &traced, BPF_ANY);
 	if (!dc_traced(tgid))
 		return 0;
 	dc_emit_env(tgid);
@@ -753,18 +842,49 @@ int dc_on_exit(struct bpf_raw_tracepoint_args *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u32 tgid = dc_tgid();
+	bool traced;
 
 	/* Only the last thread of a process ends it. */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	if (!dc_traced(tgid)) {
-		/* A command that failed to exec must not stay in the map. */
-		bpf_map_delete_elem(&dc_procs, &tgid);
-		return 0;
-	}
+	traced = dc_traced(tgid);
+	/*
+	 * Whatever the process was (traced, a command that failed to exec, one
+	 * that left its cgroup or stopped its client), nothing of it stays.
+	 */
 	bpf_map_delete_elem(&dc_procs, &tgid);
-	bpf_for_each_map_elem(&dc_files, dc_forget_file, &tgid, 0);
-	dc_emit_proc(DC_PROC_EXIT, tgid, 0, BPF_CORE_READ(task, exit_code));
+	if (bpf_map_lookup_elem(&dc_holders, &tgid)) {
+		bpf_for_each_map_elem(&dc_files, dc_forget_file, &tgid, 0);
+		bpf_map_delete_elem(&dc_holders, &tgid);
+	}
+	if (traced)
+		dc_emit_proc(DC_PROC_EXIT, tgid, 0, BPF_CORE_READ(task, exit_code));
+	return 0;
+}
+
+/*
+ * Server mode: a process opts in by calling datacrumbs_client_start() in the
+ * client library (its constructor does, so preloading is enough) and opts
+ * out with datacrumbs_client_stop(). The runtime attaches these uprobes to
+ * the library it is told of; the section names keep them out of the
+ * uprobe_multi classes.
+ */
+SEC("uprobe/datacrumbs_client_start")
+int dc_on_client_start(struct pt_regs *ctx)
+{
+	__u32 tgid = dc_tgid(), traced = DC_FOLLOW_TRACED;
+
+	if (tgid != dc_cfg.self_tgid)
+		bpf_map_update_elem(&dc_procs, &tgid, &traced, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe/datacrumbs_client_stop")
+int dc_on_client_stop(struct pt_regs *ctx)
+{
+	__u32 tgid = dc_tgid();
+
+	bpf_map_delete_elem(&dc_procs, &tgid);
 	return 0;
 }
 

@@ -19,6 +19,9 @@
 #define DC_COMM_LEN 16
 /* Bytes of a new program's environment sent at exec, for its rank. */
 #define DC_ENV_MAX 16384
+/* --cgroup directories and --comm names one run can select. */
+#define DC_MAX_CGROUPS 8
+#define DC_MAX_COMMS 64
 
 /*
  * File names are hashed with 64-bit FNV-1a on both sides, so a name hashed in
@@ -147,6 +150,13 @@ struct dc_cfg {
 	__u64 wakeup_bytes; /* wake the consumer only when this much is queued */
 	__u64 profile_ns; /* profile mode's interval; 0 in trace mode */
 	__u64 profile_base; /* CLOCK_MONOTONIC ns where interval 0 begins */
+	__u32 ncgroups; /* slots of dc_cgroups in use: trace tasks under them */
+	__u32 ncomms; /* names in dc_comms: follow processes that take them */
+};
+
+/* A key of dc_comms: a task's comm as the kernel reports it, NUL-padded. */
+struct dc_comm {
+	char s[DC_COMM_LEN];
 };
 
 /*
