@@ -393,3 +393,149 @@ def need_mpirun(var, package):
         skip("no mpirun (install openmpi-bin)")
     need_bpf()
     return prog, mpirun
+
+
+# What each unit of workload.c does (see there).
+WRITES, WSIZE, READS, RSIZE = 100, 4096, 50, 512
+OFFSETS = sorted(i * 8000 + 100 for i in range(READS))
+# libc call -> the system call it makes, and how many of each per unit
+EXPECT = {
+    "open": ("openat", 1),
+    "write": ("write", WRITES),
+    "pread": ("pread64", READS),
+    "fsync": ("fsync", 1),
+    "close": ("close", 1),
+}
+
+
+def check_units(events, units, syscalls=True):
+    """Checks the exact calls of each unit of workload.c (@units are the JSON
+    lines it printed) in a posix (+sys with @syscalls) trace: counts, sizes,
+    offsets, pid, tid, file and nesting."""
+    fh = metadata(events, "FH")
+    xs = calls(events)
+    for u in units:
+        fhash = [h for h, n in fh.items() if n == u["file"]]
+        check(len(fhash) == 1, "%s: FH for %s: %s" % (u["role"], u["file"], fhash))
+        mine = [e for e in xs if e["args"].get("fhash") == fhash[0]]
+        check({(e["pid"], e["tid"]) for e in mine} == {(u["pid"], u["tid"])},
+              "%s: pid/tid %s, workload says %d/%d" %
+              (u["role"], {(e["pid"], e["tid"]) for e in mine}, u["pid"], u["tid"]))
+        check(syscalls or all(e["cat"] == "POSIX" for e in mine),
+              "%s: categories %s" % (u["role"], {e["cat"] for e in mine}))
+        for libc, (sysc, count) in EXPECT.items():
+            lc = [e for e in mine if e["cat"] == "POSIX" and e["name"] == libc]
+            sc = [e for e in mine if e["cat"] == "SYSCALL" and e["name"] == sysc]
+            check(len(lc) == count, "%s: %d POSIX %s, want %d" % (u["role"], len(lc), libc, count))
+            if not syscalls:
+                continue
+            check(len(sc) == count, "%s: %d SYSCALL %s, want %d" % (u["role"], len(sc), sysc, count))
+            # Each libc call contains its system call, one level deeper.
+            for c in lc:
+                inner = [s for s in sc if s["tid"] == c["tid"] and
+                         s["args"]["level"] == c["args"]["level"] + 1 and
+                         c["ts"] <= s["ts"] and s["ts"] + s["dur"] <= c["ts"] + c["dur"]]
+                check(len(inner) == 1, "%s: %s at %d contains %d %s calls" %
+                      (u["role"], libc, c["ts"], len(inner), sysc))
+        writes = [e for e in mine if e["name"] == "write"]
+        check(all(e["args"]["size"] == WSIZE and e["args"]["ret"] == WSIZE and
+                  e["args"]["fd"] >= 3 for e in writes), "%s: write sizes" % u["role"])
+        for cat, name in (("POSIX", "pread"), ("SYSCALL", "pread64"))[:2 if syscalls else 1]:
+            reads = [e for e in mine if e["cat"] == cat and e["name"] == name]
+            check(sorted(e["args"]["offset"] for e in reads) == OFFSETS,
+                  "%s: %s offsets %s" % (u["role"], name, sorted(e["args"]["offset"] for e in reads)))
+            check(all(e["args"]["size"] == RSIZE and e["args"]["ret"] == RSIZE for e in reads),
+                  "%s: %s sizes" % (u["role"], name))
+        opens = [e for e in mine if e["cat"] == "POSIX" and e["name"] == "open"]
+        check(opens[0]["args"]["ret"] == writes[0]["args"]["fd"], "%s: open's fd" % u["role"])
+        check(all(e["args"]["level"] == 0 for e in mine if e["cat"] == "POSIX"),
+              "%s: POSIX calls not at level 0" % u["role"])
+
+
+def check_descend(events, roots):
+    """Every pid with calls in @events is one of @roots or descends from one
+    (by the trace's PR ppid records)."""
+    parent = {e["pid"]: e["args"]["value"] for e in events
+              if e["name"] == "PR" and e["args"]["name"] == "ppid"}
+    for pid in {e["pid"] for e in calls(events)}:
+        chain = [pid]
+        while chain[-1] not in roots and chain[-1] in parent and len(chain) < 20:
+            chain.append(parent[chain[-1]])
+        check(chain[-1] in roots, "pid %d does not descend from %s (chain %s)" %
+              (pid, sorted(roots), chain))
+
+
+def start_runtime(argv, pidfile, timeout=120, **kw):
+    """Starts datacrumbs-run with @argv (which must pass --pidfile @pidfile)
+    and returns its Popen once the pidfile, holding its pid, says that
+    every probe is live."""
+    import time
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(pidfile):
+        if p.poll() is not None:
+            fail("datacrumbs-run exited (%d) before its probes were live: %s" %
+                 (p.returncode, p.stderr.read()))
+        if time.monotonic() > deadline:
+            p.kill()
+            fail("datacrumbs-run not live after %d s" % timeout)
+        time.sleep(0.05)
+    with open(pidfile) as f:
+        text = f.read()
+    check(text == "%d\n" % p.pid, "pidfile holds %r, the runtime is %d" % (text, p.pid))
+    return p
+
+
+def stop_runtime(p, sig=15, timeout=120):
+    """Sends @sig (SIGTERM) to the runtime @p; returns (status, stderr)."""
+    if sig:
+        p.send_signal(sig)
+    try:
+        _, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+        fail("datacrumbs-run did not stop within %d s: %s" % (timeout, err))
+    return p.returncode, err
+
+
+def noise_process(path):
+    """An unrelated process writing @path in a loop, for the tests to find
+    absent from their traces; kill it when done."""
+    return subprocess.Popen([sys.executable, "-c", """
+import os, sys
+while True:
+    fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY | os.O_TRUNC)
+    os.write(fd, b"x" * 4096)
+    os.close(fd)
+""", path])
+
+
+def check_end(events, where=""):
+    """The end record counts every call event written, and none dropped."""
+    end = [e for e in events if e["name"] == "end"]
+    n = len(calls(events))
+    check(len(end) == 1 and end[0]["args"]["num_events"] == n and
+          end[0]["args"]["dropped_events"] == 0, "%send record %s for %d events" % (where, end, n))
+
+
+def traced_setup(*dirs, configs=("posix", "sys")):
+    """For a test that traces: skips without BPF, makes a work directory with
+    the subdirectories @dirs and generates the bundled @configs into it.
+    Returns (work, object, path of each of @dirs...)."""
+    need_bpf()
+    work = tmpdir()
+    obj = generate([os.path.join(SOURCE, "configs/%s.yaml" % c) for c in configs],
+                   os.path.join(work, "%s.bpf.o" % "+".join(configs)))
+    paths = [os.path.join(work, d) for d in dirs]
+    for p in paths:
+        os.mkdir(p)
+    return (work, obj, *paths)
+
+
+def workload_units(p):
+    """The units a workload.c run printed (@p: a Popen with a text stdout
+    pipe), once it has ended with its status 7."""
+    text, _ = p.communicate(timeout=120)
+    check(p.returncode == 7, "workload exit status %d" % p.returncode)
+    return [json.loads(line) for line in text.splitlines()]

@@ -7,22 +7,14 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import (RUN, SOURCE, check, check_ranks, generate, need_mpirun, only_trace,  # noqa: E402
-                    run, tmpdir)
+from dctest import RUN, check, check_ranks, need_mpirun, only_trace, run, traced_setup  # noqa: E402
 
 RANKS = 4
 
 
 def main():
     prog, mpirun = need_mpirun("DC_MPI_RANK_WORKLOAD", "libopenmpi-dev")
-    work = tmpdir()
-    obj = generate([os.path.join(SOURCE, "configs/posix.yaml"),
-                    os.path.join(SOURCE, "configs/sys.yaml")],
-                   os.path.join(work, "posix.bpf.o"))
-    data = os.path.join(work, "data")
-    out = os.path.join(work, "out")
-    os.mkdir(data)
-    os.mkdir(out)
+    work, obj, data, out = traced_setup("data", "out")
     status, text, err = run([RUN, "-o", out, obj, "--", mpirun, "--allow-run-as-root",
                              "--oversubscribe", "-np", str(RANKS), prog, data], timeout=150)
     check(status == 0, "mpirun under datacrumbs-run failed (%d): %s" % (status, err))

@@ -39,6 +39,25 @@ def main():
     expect_error([RUN, "--ring-size", "3", "-o", out, obj, "--", "true"], "ring size",
                  "power of two")
     expect_error([RUN, "-o", out, obj], "no command", "no command given")
+    with open("/proc/sys/kernel/pid_max") as f:
+        absent_pid = f.read().strip()  # pids stay below pid_max
+    expect_error([RUN, "-o", out, "--pid", absent_pid, obj], "absent pid",
+                 "--pid %s: no such process" % absent_pid)
+    expect_error([RUN, "-o", out, "--pid", "12ab", obj], "bad pid", "not a process id")
+    expect_error([RUN, "-o", out, "--cgroup", "/sys/fs/cgroup/dc-no-such-cgroup", obj],
+                 "missing cgroup", "dc-no-such-cgroup: No such file or directory")
+    expect_error([RUN, "-o", out, "--cgroup", work, obj], "not a cgroup",
+                 "not a cgroup v2 directory")
+    expect_error([RUN, "-o", out, "--comm", "a-name-of-16-byte", obj], "long comm",
+                 "a comm is 1 to 15 bytes")
+    expect_error([RUN, "-o", out, "--server", "--client-lib", os.path.join(work, "absent.so"),
+                  obj], "missing client library", "absent.so: No such file or directory")
+    # There, but not the client library: found out when its uprobe attaches.
+    expect_error([RUN, "-o", out, "--server", "--client-lib", "/bin/true", obj],
+                 "not the client library", "cannot attach to datacrumbs_client_start")
+    expect_error([RUN, "-o", out, "--pid", str(os.getpid()), "--pidfile",
+                  os.path.join(work, "absent", "pid"), obj], "pidfile directory",
+                 "No such file or directory")
     if os.geteuid() == 0 and shutil.which("setpriv"):
         expect_error(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                       "--inh-caps=-all", "--bounding-set=-all", RUN, "-o", "/tmp", obj, "--",

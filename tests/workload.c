@@ -7,10 +7,18 @@
  * JSON line, so the test can check pids, tids and names against the trace;
  * ids are padded so that the line, and the bytes written, are the same in
  * every run.
+ *
+ *   dc-workload [--wait FD] [--exec] DIR
+ *
+ * --wait FD blocks in a read of FD before any I/O, so a test can start
+ * tracing a process that already runs; the read began untraced, so its
+ * return is not an event. --exec adds a unit "exec" in a forked child that
+ * execs this program again (as `--unit exec DIR`, a process named "exe").
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,17 +75,46 @@ static void *thread_main(void *arg)
 	return (void *)(long)unit(role);
 }
 
+/* A child that runs one unit after exec'ing this program again. */
+static int exec_unit(void)
+{
+	int status;
+	pid_t child = fork();
+
+	if (child == 0) {
+		execl("/proc/self/exe", "dc-workload", "--unit", "exec", dir, (char *)NULL);
+		_exit(127);
+	}
+	return child < 0 || waitpid(child, &status, 0) != child || status ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	pthread_t t[THREADS];
-	int i, status, err = 0;
+	int i, status, wait_fd = -1, err = 0;
+	bool with_exec = false;
 	pid_t child;
+	char go;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+	for (i = 1; i + 1 < argc; i++) {
+		if (!strcmp(argv[i], "--wait"))
+			wait_fd = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--exec"))
+			with_exec = true;
+		else if (!strcmp(argv[i], "--unit") && i + 2 == argc - 1) {
+			dir = argv[argc - 1];
+			return unit(argv[i + 1]) ? 1 : 0;
+		} else
+			break;
+	}
+	if (i != argc - 1) {
+		fprintf(stderr, "usage: %s [--wait FD] [--exec] DIR\n", argv[0]);
 		return 2;
 	}
-	dir = argv[1];
+	/* Left open: a close now would be traced. */
+	if (wait_fd >= 0 && read(wait_fd, &go, 1) != 1)
+		return 2;
+	dir = argv[i];
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		perror(dir);
 		return 2;
@@ -97,6 +134,8 @@ int main(int argc, char **argv)
 	if (child == 0)
 		_exit(unit("child") ? 1 : 0);
 	if (child < 0 || waitpid(child, &status, 0) != child || status)
+		return 1;
+	if (with_exec && exec_unit())
 		return 1;
 	/* A distinctive status, so the tests see the runtime pass it on. */
 	return err ? 1 : 7;
