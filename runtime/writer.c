@@ -252,7 +252,10 @@ static void see_task(struct writer *w, uint32_t pid, uint32_t tid)
 	if (!hmap_get(&w->pids, pid)) {
 		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
 		read_comm(path, comm);
-		name_process(w, pid, comm[0] ? comm : "?");
+		/* In the buffer: name_process() copies a whole comm's bytes. */
+		if (!comm[0])
+			snprintf(comm, sizeof(comm), "?");
+		name_process(w, pid, comm);
 		rank_process(w, pid, NULL, 0, false);
 	}
 	isnew = hmap_put(&w->tids, tid, NULL);

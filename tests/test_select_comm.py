@@ -4,7 +4,8 @@
 runtime starts (found in /proc) and another starts once it is live (caught
 at exec); both, with their threads, forked child and exec'd grandchild
 (which runs as "exe"), are in the trace with their exact I/O. The same
-workload under its usual name, running at the same time, is not."""
+workload under its usual name, running at the same time, is not. A
+PMI_RANK that holds no rank leaves the trace's name without one."""
 import os
 import shutil
 import subprocess
@@ -29,8 +30,11 @@ def main():
     os.close(r)
     procs = [early]
     try:
-        rt = start_runtime([RUN, "-q", "-o", out, "--comm", name, "--pidfile", pidfile, obj],
-                           pidfile)
+        # The first rank variable set decides: one that holds no rank names none.
+        env = dict(os.environ, PMI_RANK="one", SLURM_PROCID="3")
+        env.pop("OMPI_COMM_WORLD_RANK", None)
+        rt = start_runtime([RUN, "-o", out, "--comm", name, "--pidfile", pidfile, obj],
+                           pidfile, env=env)
         os.write(w, b"g")
         late = subprocess.Popen([prog, "--exec", os.path.join(work, "late")],
                                 stdout=subprocess.PIPE, text=True)
@@ -45,6 +49,9 @@ def main():
             if p.poll() is None:
                 p.kill()
     check(status == 0, "runtime exit status %d: %s" % (status, err))
+    lines = err.strip().splitlines()
+    check(len(lines) == 2 and lines[0] == "datacrumbs-run: warning: PMI_RANK=one is not a rank; "
+          "the trace is named without one", "runtime messages: %r" % err)
     check(os.listdir(out) == ["posix+sys-%s-%d.pfw.gz" % (os.uname().nodename, rt.pid)],
           "trace files %s (named after the runtime, pid %d)" % (os.listdir(out), rt.pid))
     events = only_trace(out)
