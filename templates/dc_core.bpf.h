@@ -873,9 +873,14 @@ SEC("uprobe/datacrumbs_client_start")
 int dc_on_client_start(struct pt_regs *ctx)
 {
 	__u32 tgid = dc_tgid(), traced = DC_FOLLOW_TRACED;
+	bool was = dc_traced(tgid);
 
-	if (tgid != dc_cfg.self_tgid)
-		bpf_map_update_elem(&dc_procs, &tgid, &traced, BPF_ANY);
+	if (tgid == dc_cfg.self_tgid)
+		return 0;
+	bpf_map_update_elem(&dc_procs, &tgid, &traced, BPF_ANY);
+	/* Its exec went unseen: the rank it was started with comes now. */
+	if (!was)
+		dc_emit_env(tgid);
 	return 0;
 }
 
