@@ -173,6 +173,8 @@ static int attach_hooks(struct session *s)
 			err = add_skip(s, s->man->hooks[i].probe, -errno);
 			continue;
 		}
+		/* A config of hooks alone has attached something too. */
+		s->attached++;
 		err = add_link(s, l);
 	}
 	return err;
