@@ -8,10 +8,17 @@ per call. CPU time (user + system of the calling thread, where a probe's
 trap and program run) is the figure; wall time moves with the machine's
 load. For fork, whose cost is spread over two processes, wall time is used.
 
+A uprobe traps every process that runs the probed code, whoever set it:
+another tracer's probe on the system's libc slows the untraced runs too.
+So the libraries the calls go to (libc, HDF5, libmpi) are copied into a
+directory of their own, found first through LD_LIBRARY_PATH by the
+generator and the programs alike: no probe but the run's own is on them.
+
 Usage (as root, after meson compile -C BUILD):
     python3 bench/config_cost.py BUILD [ROUNDS [CONFIG...]]
 """
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +39,24 @@ CASES = [
 ]
 
 
+# Copied so that only this bench's probes are on them (see above).
+PRIVATE = ["libc.so.6", "libhdf5_serial.so.103", "libmpi.so.40"]
+
+
+def private_libs(work):
+    """A directory with copies of PRIVATE; returns the environment to use it."""
+    lib = os.path.join(work, "lib")
+    os.mkdir(lib)
+    for name in PRIVATE:
+        for d in ("/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib"):
+            if os.path.exists(os.path.join(d, name)):
+                shutil.copy(os.path.join(d, name), os.path.join(lib, name))
+                break
+    # MPI singletons want the OpenMPI variables that allow root.
+    return dict(os.environ, LD_LIBRARY_PATH=lib, OMPI_ALLOW_RUN_AS_ROOT="1",
+                OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+
+
 def measure(argv, env=None):
     out = subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout
     wall, cpu = out.split()[-2:]
@@ -45,6 +70,7 @@ def main():
     gen = os.path.join(build, "generator", "datacrumbs-generate")
     run = os.path.join(build, "runtime", "datacrumbs-run")
     work = tempfile.mkdtemp(prefix="dc-cost-")
+    env = private_libs(work)
     print("| config | call | base ns/call | traced ns/call | added ns/call | traced / base |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for config, what, prog, mode, n in CASES:
@@ -55,10 +81,8 @@ def main():
             print("| %s | %s | (not built: %s) | | | |" % (config, what, prog))
             continue
         obj = os.path.join(work, config + ".bpf.o")
-        subprocess.run([gen, "-q", "-o", obj, config], check=True)
+        subprocess.run([gen, "-q", "-o", obj, config], check=True, env=env)
         base, traced = [], []
-        # MPI singletons want the OpenMPI variables that allow root.
-        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
         for _ in range(rounds):
             argv = [exe, mode, str(n), work]
             base.append(measure(argv, env))

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -104,16 +105,29 @@ static bool consider(struct want *w, const char *name, const char *path)
 	return false;
 }
 
+/*
+ * The exact name in @dir, or else its highest "stem.so.N": the loader
+ * takes a versioned copy in LD_LIBRARY_PATH over the system's.
+ */
 static bool search_dir(struct want *w, const char *dir)
 {
 	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, w->exact);
 	if (regular(path)) {
 		snprintf(w->best, sizeof(w->best), "%s", path);
 		return true;
 	}
-	return false;
+	if (!w->stem || !(d = opendir(dir)))
+		return false;
+	while ((de = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		consider(w, de->d_name, path);
+	}
+	closedir(d);
+	return w->best[0];
 }
 
 static bool search_cache(struct want *w)

@@ -483,8 +483,17 @@ def test_names():
               doc["target"]["resolved_by"] == "/etc/ld.so.cache", "libmpi.so.40: %s" % doc)
     else:
         print("note: no libmpi.so.40 (OpenMPI) here; not checked")
-    # A bare name that is no library but a file in the current directory.
+    # A versioned copy in LD_LIBRARY_PATH comes first, as the loader takes it.
     work = tmpdir()
+    libs = os.path.join(work, "libs")
+    os.mkdir(libs)
+    shutil.copy(os.path.realpath(first[0][2:]), os.path.join(libs, "libc.so.6"))
+    for name in ("c", "libc.so", "libc.so.6"):
+        doc = explore_json(["-t", "function", "-n", "1", name],
+                           dict(NO_DEBUG_DIRS, LD_LIBRARY_PATH=libs))
+        check(doc["target"]["path"] == os.path.join(os.path.realpath(libs), "libc.so.6") and
+              doc["target"]["resolved_by"] == "LD_LIBRARY_PATH", "%s: %s" % (name, doc["target"]))
+    # A bare name that is no library but a file in the current directory.
     shutil.copy(LIB, os.path.join(work, "mylib"))
     p = subprocess.run([EXPLORE, "--json", "mylib"], cwd=work, capture_output=True, text=True,
                        env=env_with(NO_DEBUG_DIRS))

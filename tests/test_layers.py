@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """The bundled configs, each on a workload of known calls (layers_workload.c):
 posix, sys, stdio, memory, net, process and kernel-io in one object, and
-memory-malloc in its own. Every run is checked for exact counts, arguments,
+memory-malloc and process (a hook alone) in objects of their own. Every run is checked for exact counts, arguments,
 files and nesting; the runs go side by side, since most of a run's time is
 the kernel's, attaching and detaching."""
 import os
@@ -230,8 +230,11 @@ def main():
     work = tmpdir()
     obj = generate([config(c) for c in CONFIGS], os.path.join(work, "layers.bpf.o"))
     mobj = generate([config("memory-malloc")], os.path.join(work, "malloc.bpf.o"))
+    # process.yaml alone: an object of nothing but a hook.
+    pobj = generate([config("process")], os.path.join(work, "process.bpf.o"))
     runs = {m: start_traced(os.path.join(work, m), obj, [WORKLOAD, m])
-            for m in ("posix", "net", "mem", "proc", "kio")}
+            for m in ("posix", "net", "mem", "kio")}
+    runs["proc"] = start_traced(os.path.join(work, "proc"), pobj, [WORKLOAD, "proc"])
     runs["stdio"] = start_traced(os.path.join(work, "stdio"), obj, [STDIO])
     runs["malloc"] = start_traced(os.path.join(work, "malloc"), mobj, [WORKLOAD, "mem"])
     results = {name: finish_traced(r, timeout=150) for name, r in runs.items()}
