@@ -37,7 +37,24 @@ def main():
     check(status == 1 and err == "datacrumbs-generate: %s: No such file or directory\n" % missing,
           "missing config: %r" % err)
     optional_groups(work)
+    bundled_all()
     print("ok: %d configs" % len(cases))
+
+
+def bundled_all():
+    """all.yaml is every bundled config but memory-malloc, probed once each."""
+    parts = ["hdf5", "mpiio", "stdio", "posix", "sys", "kernel-io", "process", "net", "memory"]
+    status, out, err = run([GENERATE, "--check", "--list", "all"])
+    check(status == 0, "all.yaml: %s" % err)
+    lines = out.splitlines()
+    probes = [line.split()[2] for line in lines[:-1]]
+    check(set(probes) <= set(parts) and lines[-1].startswith("all: ok, %d probes" % len(probes)),
+          "all.yaml: modules %s, %s" % (sorted(set(probes)), lines[-1]))
+    for part in ("stdio", "posix", "sys", "kernel-io", "process", "net", "memory"):
+        status, one, err = run([GENERATE, "--check", "--list", part])
+        mine = [line.split()[4] for line in one.splitlines()[:-1]]
+        got = [line.split()[4] for line in lines[:-1] if line.split()[2] == part]
+        check(status == 0 and got == mine, "all.yaml's %s: %s, alone: %s" % (part, got, mine))
 
 
 def optional_groups(work):
