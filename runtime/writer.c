@@ -549,6 +549,8 @@ int writer__open(struct writer **out, const struct writer_opts *o)
 		goto fail;
 	w->buf = members__take(w->m);
 	start_record(w);
+	/* A member of its own at once: from now on the file is a trace, if a short one. */
+	writer__flush(w);
 	*out = w;
 	return 0;
 fail:

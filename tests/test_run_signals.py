@@ -5,6 +5,7 @@ trace ending with the end record and "]", whose counts match the terminal.
 SIGKILL: a file readable member by member up to its last member. A second
 SIGINT while the trace is finished: an exit at once, with a file that ends
 on a whole member."""
+import json
 import os
 import re
 import signal
@@ -55,7 +56,8 @@ def stop_mid_run(obj, work, sig):
     p = subprocess.Popen([RUN, "-o", out, obj, "--", LOOP, "-n", FOREVER],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        path = wait_trace(out, 1)
+        # The start record, then what the first second traced.
+        path = wait_trace(out, 2)
         os.kill(p.pid, sig)
         _, err = p.communicate(timeout=60)
     finally:
@@ -81,6 +83,34 @@ def stop_mid_run(obj, work, sig):
     return n
 
 
+def sigkill_at_start(obj, work):
+    """Killed before the first second: the start record is a member already."""
+    out = os.path.join(work, "kill0")
+    os.mkdir(out)
+    p = subprocess.Popen([RUN, "-q", "-o", out, obj, "--", LOOP, "-w"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        check(p.stdout.readline() == "ready\n", "the workload did not start")
+        path = trace_path(out)
+        # The writing thread may still be at it; the timer's flush is a second away.
+        end = time.time() + 0.5
+        while time.time() < end and not read_members(path)[0]:
+            time.sleep(0.01)
+        p.kill()
+        p.wait(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+        p.stdin.close()
+    members, tail = read_members(path)
+    check(len(members) == 1 and tail == b"", "%d members, %d bytes torn" %
+          (len(members), len(tail)))
+    lines = members[0].splitlines()
+    check(len(lines) == 3 and lines[0] == "[", "the first member: %r" % members[0])
+    check([json.loads(ln)["name"] for ln in lines[1:]] == ["start", "HH"],
+          "the first member: %r" % members[0])
+
+
 def sigkill(obj, work):
     out = os.path.join(work, "kill")
     os.mkdir(out)
@@ -89,7 +119,7 @@ def sigkill(obj, work):
     path = None
     try:
         # Members go out when full and every second: wait for a few.
-        path = wait_trace(out, 3)
+        path = wait_trace(out, 4)
         p.kill()
         p.wait(timeout=30)
     finally:
@@ -151,6 +181,8 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT):
         n = stop_mid_run(obj, work, sig)
         print("ok: signal %d: %d events, then end and ]" % (sig, n))
+    sigkill_at_start(obj, work)
+    print("ok: SIGKILL at once: the start record is a whole member")
     n, m, tail = sigkill(obj, work)
     print("ok: SIGKILL: %d events in %d whole members (%d bytes of a torn one)" % (n, m, tail))
     n, m = second_sigint(obj, work)
