@@ -390,6 +390,9 @@ static uint64_t now_ms(void)
 /* A second stop signal: out at once, the file ending on its last whole member. */
 static void stop_at_once(struct run *r, int sig)
 {
+	/* COMMAND is told to stop as it would have been by a first signal alone. */
+	if (r->child > 0)
+		kill(r->child, atomic_load(&r->stop_sig));
 	writer__abandon(r->w);
 	if (r->wrote_pidfile)
 		unlink(r->o.pidfile);
@@ -506,9 +509,9 @@ static int finish(struct run *r, struct dc_stats *st, struct writer_totals *t)
 	if (sig && (dc_verbosity > 0 || (!dc_verbosity && isatty(STDERR_FILENO))))
 		fprintf(stderr, "%s: %s: finishing the trace (a second one stops at once)\n",
 			dc_prog, sig == SIGINT ? "SIGINT" : "SIGTERM");
-	r->watching = pthread_create(&r->watcher, NULL, watch_signals, r) == 0;
 	if (sig && r->child > 0)
 		kill(r->child, sig);
+	r->watching = pthread_create(&r->watcher, NULL, watch_signals, r) == 0;
 	if (!r->detached)
 		session__detach(r->s);
 	r->detached = true;
