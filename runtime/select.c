@@ -47,6 +47,8 @@ static int parse_pid(const char *arg, int *tgid)
 		if (sscanf(line, "Tgid: %d", tgid) == 1)
 			break;
 	fclose(f);
+	if (*tgid == getpid())
+		return dc_err(-EINVAL, "--pid %s: that is datacrumbs-run itself", arg);
 	return *tgid > 0 ? 0 : dc_err(-ESRCH, "--pid %s: no such process", arg);
 }
 
