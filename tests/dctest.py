@@ -465,12 +465,22 @@ def check_descend(events, roots):
               (pid, sorted(roots), chain))
 
 
+def stop_with_parent():
+    """For Popen: the child gets SIGTERM when the test dies (a meson timeout),
+    so no runtime outlives its test with its probes attached."""
+    import ctypes
+    import signal
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+
+
 def start_runtime(argv, pidfile, timeout=120, **kw):
     """Starts datacrumbs-run with @argv (which must pass --pidfile @pidfile)
     and returns its Popen once the pidfile, holding its pid, says that
     every probe is live."""
     import time
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=stop_with_parent, **kw)
     deadline = time.monotonic() + timeout
     while not os.path.exists(pidfile):
         if p.poll() is not None:

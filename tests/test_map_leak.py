@@ -18,7 +18,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from dctest import (RUN, calls, check, check_end, metadata, need_bpf, only_trace, run,  # noqa: E402
-                    skip, traced_setup)
+                    skip, stop_with_parent, traced_setup)
 
 CHILDREN = 1000
 BYTES = 100  # churn.c
@@ -74,7 +74,7 @@ def main():
     work, obj, out, data = traced_setup("out", "data")
     rt = subprocess.Popen([RUN, "-q", "-o", out, obj, "--", os.environ["DC_CHURN"], data,
                            str(CHILDREN)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
+                          stderr=subprocess.PIPE, text=True, preexec_fn=stop_with_parent)
     try:
         line = rt.stdout.readline()
         check(line, "churn reported nothing: %s" % rt.stderr.read() if rt.poll() is not None
