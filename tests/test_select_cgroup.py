@@ -6,6 +6,7 @@ with their threads, forked child and exec'd grandchild, are in the trace
 with their exact I/O. The same workload outside the cgroup, running at the
 same time, is not. The cgroups are removed afterwards."""
 import os
+import signal
 import subprocess
 import sys
 
@@ -38,6 +39,8 @@ def main():
     root = cgroup2_root()
     if not root:
         skip("cgroup v2 is not mounted under /sys/fs/cgroup")
+    # meson's timeout sends SIGTERM: remove the cgroups then too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
     base = os.path.join(root, "dctest-%d" % os.getpid())
     sub = os.path.join(base, "sub")
     try:
