@@ -534,12 +534,8 @@ static int resolve_uprobes(struct gen *g, const struct dc_config *cfg, const str
 static const char *need_tracefs(struct gen *g, const struct dc_config *cfg, struct dc_loc loc,
 				int *err)
 {
-	if (!g->tracefs)
-		g->tracefs = dc_tracefs(true);
-	if (!g->tracefs)
-		*err = dc_config__err(cfg, loc, -ENOENT,
-				      "tracefs is not mounted at /sys/kernel/tracing (mount it, or "
-				      "run as root)");
+	if (!g->tracefs && (*err = dc_tracefs_need(&g->tracefs)))
+		*err = dc_config__err(cfg, loc, *err, "%s", dc_errmsg(*err));
 	return g->tracefs;
 }
 

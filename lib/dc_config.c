@@ -872,10 +872,9 @@ out:
 	return err;
 }
 
-int dc_config__load(const char *path, struct dc_config **out)
+int dc_config__read(const char *path, FILE *f, struct dc_config **out)
 {
 	struct ctx x = { 0 };
-	FILE *f;
 	int err;
 
 	*out = NULL;
@@ -887,19 +886,27 @@ int dc_config__load(const char *path, struct dc_config **out)
 		free(x.cfg);
 		return -ENOMEM;
 	}
-	err = dc_open_regular(path, &f);
-	if (err) {
-		dc_config__free(x.cfg);
-		return err;
-	}
 	err = parse_file(&x, f);
-	fclose(f);
 	if (err) {
 		dc_config__free(x.cfg);
 		return err;
 	}
 	*out = x.cfg;
 	return 0;
+}
+
+int dc_config__load(const char *path, struct dc_config **out)
+{
+	FILE *f;
+	int err;
+
+	*out = NULL;
+	err = dc_open_regular(path, &f);
+	if (err)
+		return err;
+	err = dc_config__read(path, f, out);
+	fclose(f);
+	return err;
 }
 
 static void free_values(struct dc_value *p, size_t n)

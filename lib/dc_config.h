@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "dc_capture.h"
 
@@ -92,6 +93,8 @@ struct dc_config {
 };
 
 int dc_config__load(const char *path, struct dc_config **out);
+/* The same from an open stream; @path names it in messages and anchors relative sources. */
+int dc_config__read(const char *path, FILE *f, struct dc_config **out);
 void dc_config__free(struct dc_config *c);
 /* "path:line:col: " prefix for messages about @loc in @c. */
 int dc_config__err(const struct dc_config *c, struct dc_loc loc, int code, const char *fmt, ...)

@@ -47,6 +47,20 @@ const char *dc_tracefs(bool mount_it)
 	return NULL;
 }
 
+int dc_tracefs_need(const char **out)
+{
+	*out = dc_tracefs(true);
+	if (*out)
+		return 0;
+	/* Mounted but mode 0700 is the usual case for a user with only CAP_BPF and CAP_PERFMON. */
+	if (access("/sys/kernel/tracing", F_OK) == 0 && !has_events("/sys/kernel/tracing") &&
+	    errno == EACCES)
+		return dc_err(-EACCES, "/sys/kernel/tracing: permission denied (reading tracefs "
+				       "needs root, or CAP_DAC_READ_SEARCH)");
+	return dc_err(-ENOENT, "tracefs is not mounted at /sys/kernel/tracing and cannot be "
+			       "mounted (that needs root, or CAP_SYS_ADMIN)");
+}
+
 static int add(struct dc_names *s, size_t *cap, const char *name, size_t len)
 {
 	if (s->n == *cap) {

@@ -20,6 +20,8 @@ bool dc_names_has(const struct dc_names *s, const char *name);
 void dc_names_free(struct dc_names *s);
 /* The tracefs mount point, mounting it if root and it is not mounted. */
 const char *dc_tracefs(bool mount_it);
+/* The same, or an error saying why there is none: not mounted, or not readable. */
+int dc_tracefs_need(const char **out);
 
 /* A field of a trace event, from its format file. */
 struct dc_kfield {

@@ -188,9 +188,8 @@ int attach_kinds__attach(struct session *s)
 	int err = 0;
 
 	for (i = 0; i < s->man->nprobes && !tracefs; i++)
-		if (s->man->probes[i].kind == 't' && !(tracefs = dc_tracefs(true)))
-			return dc_err(-ENOENT, "tracefs is not mounted and cannot be mounted at "
-					       "/sys/kernel/tracing");
+		if (s->man->probes[i].kind == 't' && (err = dc_tracefs_need(&tracefs)))
+			return err;
 	for (i = 0; i < s->man->nprobes; i++)
 		if (s->man->probes[i].kind == 'k' && nk++ == 0)
 			kprobes = kprobes_available(tracefs ? tracefs : dc_tracefs(false));

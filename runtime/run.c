@@ -244,12 +244,20 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Root, or CAP_BPF + CAP_PERFMON, is what loading and attaching needs. */
+/*
+ * Root, or CAP_BPF + CAP_PERFMON, is what loading and attaching needs
+ * (CAP_SYS_ADMIN implies both). Saying which are missing tells an admin
+ * what to grant instead of handing out root.
+ */
 static int check_privileges(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
-	unsigned int need[] = { 39 /* CAP_BPF */, 38 /* CAP_PERFMON */ };
+	static const struct {
+		unsigned int cap;
+		const char *name;
+	} need[] = { { CAP_BPF, "CAP_BPF" }, { CAP_PERFMON, "CAP_PERFMON" } };
+	char missing[64] = "";
 	size_t i;
 
 	if (syscall(SYS_capget, &h, d))
@@ -257,9 +265,14 @@ static int check_privileges(void)
 	if (d[0].effective & (1u << CAP_SYS_ADMIN))
 		return 0;
 	for (i = 0; i < 2; i++)
-		if (!(d[need[i] / 32].effective & (1u << (need[i] % 32))))
-			return dc_err(-EPERM, "must run as root (or with CAP_BPF and CAP_PERFMON) "
-					      "to load BPF programs");
+		if (!(d[need[i].cap / 32].effective & (1u << (need[i].cap % 32))))
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing),
+				 "%s%s", *missing ? " and " : "", need[i].name);
+	if (*missing)
+		return dc_err(-EPERM,
+			      "missing %s: loading BPF programs needs root, or CAP_BPF and "
+			      "CAP_PERFMON",
+			      missing);
 	return 0;
 }
 

@@ -367,6 +367,7 @@ static void say_stats(const struct session *s)
 int session__attach(struct session *s, const struct session_opts *o)
 {
 	static const char *const core[] = { "dc_on_fork", "dc_on_exec", "dc_on_exit" };
+	const char *tracefs;
 	bool need_tracefs = false;
 	struct timespec start;
 	char why[256];
@@ -386,9 +387,8 @@ int session__attach(struct session *s, const struct session_opts *o)
 	}
 	for (i = 0; i < s->man->nprobes; i++)
 		need_tracefs |= s->man->probes[i].kind == 's';
-	if (need_tracefs && !dc_tracefs(true))
-		return dc_err(-ENOENT, "tracefs is not mounted and cannot be mounted at "
-				       "/sys/kernel/tracing");
+	if (need_tracefs && (err = dc_tracefs_need(&tracefs)))
+		return err;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	progress__start(&s->progress, s->man->nprobes);
 	links = s->nlinks;

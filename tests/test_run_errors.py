@@ -59,9 +59,26 @@ def main():
                   os.path.join(work, "absent", "pid"), obj], "pidfile directory",
                  "No such file or directory")
     if os.geteuid() == 0 and shutil.which("setpriv"):
-        expect_error(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                      "--inh-caps=-all", "--bounding-set=-all", RUN, "-o", "/tmp", obj, "--",
-                      "true"], "not root", "must run as root")
+        # As nobody with none, one or both of the capabilities BPF needs:
+        # the message names exactly what is missing.
+        for caps, needle in (("", "missing CAP_BPF and CAP_PERFMON:"),
+                             ("bpf", "missing CAP_PERFMON:"),
+                             ("perfmon", "missing CAP_BPF:")):
+            grant = ["--inh-caps=-all,+" + caps, "--ambient-caps=+" + caps] if caps else \
+                ["--inh-caps=-all", "--bounding-set=-all"]
+            expect_error(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          *grant, RUN, "-o", "/tmp", obj, "--", "true"],
+                         "as nobody with caps '%s'" % caps, needle)
+        # Both, as nobody: where tracefs is closed to others (Debian's 0700),
+        # it is what is missing next.
+        tracefs = os.stat("/sys/kernel/tracing").st_mode if os.path.isdir(
+            "/sys/kernel/tracing/events") else 0o005
+        if not tracefs & 0o005:
+            expect_error(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon",
+                          RUN, "-o", "/tmp", obj, "--", "true"],
+                         "as nobody with CAP_BPF and CAP_PERFMON",
+                         "/sys/kernel/tracing: permission denied")
     else:
         print("note: the unprivileged case needs root to drop from and setpriv; not run")
     check(os.listdir(out) == [], "files left behind: %s" % os.listdir(out))
