@@ -9,10 +9,10 @@
  *   threads DIR NTHREADS COUNT
  *                            NTHREADS threads, all alive at once, write
  *   gate DIR COUNT GATE      says "ready", waits for the file GATE, writes
- *   lib DIR LIB COUNT        calls dct_write COUNT times from LIB, says
- *                            "ready", waits for a line on stdin, calls it
- *                            COUNT times more, then runs "lib-child" on LIB
- *   lib-child DIR LIB COUNT  calls dct_write COUNT times from LIB
+ *   lib DIR LIB COUNT        calls dcf_call (fault_lib.c) COUNT times from
+ *                            LIB, reports, waits for a line on stdin, calls
+ *                            it COUNT times more, then runs "lib-child"
+ *   lib-child DIR LIB COUNT  calls dcf_call COUNT times from LIB
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -119,16 +119,16 @@ static int gate(int count, const char *path)
 
 static int lib_calls(const char *lib, int count)
 {
-	long (*fn)(int, const void *, size_t);
+	long (*fn)(long);
 	void *h = dlopen(lib, RTLD_NOW);
 	int i;
 
-	if (!h || !(*(void **)&fn = dlsym(h, "dct_write"))) {
+	if (!h || !(*(void **)&fn = dlsym(h, "dcf_call"))) {
 		fprintf(stderr, "%s\n", dlerror());
 		return -1;
 	}
 	for (i = 0; i < count; i++)
-		fn(1, "x", 1);
+		fn(i);
 	return 0;
 }
 

@@ -129,10 +129,10 @@ def two_runtimes(work, obj):
 
 def replaced_library(work):
     lib = os.path.join(work, "libfault.so")
-    shutil.copyfile(os.environ["DC_TESTLIB"], lib)
+    shutil.copyfile(os.environ["DC_FAULT_LIB1"], lib)
     cfg = write_text(os.path.join(work, "lib.yaml"),
                      "module: lib\nprobes:\n  - kind: uprobe\n    cat: LIB\n"
-                     "    binary: %s\n    functions: [dct_write]\n" % lib)
+                     "    binary: %s\n    functions: [dcf_call]\n" % lib)
     obj = generate([cfg], os.path.join(work, "lib.bpf.o"))
     out = os.path.join(work, "lib")
     os.mkdir(out)
@@ -143,7 +143,7 @@ def replaced_library(work):
     check(first.startswith("{"), "workload said %r (%s)" %
           (first, p.stderr.read() if first == "" else ""))
     # A different build of the library takes its name, the old file unlinked.
-    shutil.copyfile(os.environ["DC_TESTLIB_DBG"], lib + ".new")
+    shutil.copyfile(os.environ["DC_FAULT_LIB2"], lib + ".new")
     os.rename(lib + ".new", lib)
     text, err = p.communicate("go\n", timeout=120)
     check(p.returncode == 0, "exit status %d: %s" % (p.returncode, err))
@@ -152,10 +152,10 @@ def replaced_library(work):
     events = only_trace(out)
     got = {}
     for e in calls(events):
-        check(e["name"] == "dct_write" and e["cat"] == "LIB", "unexpected event %s" % e)
+        check(e["name"] == "dcf_call" and e["cat"] == "LIB", "unexpected event %s" % e)
         got[e["pid"]] = got.get(e["pid"], 0) + 1
     check(got == {units[0]["pid"]: 80},
-          "dct_write calls per pid %s, want 80 from %d (the old mapping) and none from the "
+          "dcf_call calls per pid %s, want 80 from %d (the old mapping) and none from the "
           "child %d (the new file)" % (got, units[0]["pid"], units[1]["pid"]))
     check(end_record(events)["dropped_events"] == 0, "events dropped")
     print("ok: library replaced mid-run: 80 calls through the old mapping, none through the new")
