@@ -13,6 +13,29 @@ int dc_verbosity;
 
 static char errbuf[1024];
 
+/*
+ * Copies @src to @dst with control characters escaped, so that a message
+ * stays one line whatever file or symbol name it quotes.
+ */
+static void one_line(char *dst, size_t n, const char *src)
+{
+	size_t o = 0;
+
+	for (; *src && o + 5 < n; src++) {
+		unsigned char c = *src;
+
+		if (c == '\n')
+			o += snprintf(dst + o, n - o, "\\n");
+		else if (c == '\t')
+			o += snprintf(dst + o, n - o, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			o += snprintf(dst + o, n - o, "\\x%02x", c);
+		else
+			dst[o++] = c;
+	}
+	dst[o] = '\0';
+}
+
 int dc_err(int code, const char *fmt, ...)
 {
 	char tmp[sizeof(errbuf)];
@@ -22,7 +45,7 @@ int dc_err(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
-	memcpy(errbuf, tmp, sizeof(errbuf));
+	one_line(errbuf, sizeof(errbuf), tmp);
 	return code;
 }
 
@@ -45,9 +68,11 @@ void dc_report(int code)
 
 static void vsay(const char *tag, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", dc_prog, tag);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char msg[sizeof(errbuf)], line[sizeof(errbuf)];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	one_line(line, sizeof(line), msg);
+	fprintf(stderr, "%s: %s%s\n", dc_prog, tag, line);
 }
 
 void dc_warn(const char *fmt, ...)

@@ -11,6 +11,7 @@ provider. Probing everything in it must:
 - keep the hostile bytes out of the C and the manifest.
 Hostile names written in a config are refused with a located error (see
 bad-configs/), and a description full of C is ignored."""
+import json
 import os
 import shutil
 import subprocess
@@ -74,11 +75,18 @@ def build(work, name, hostile):
     return so
 
 
-def generate_all(work, tag, so, kind, description=""):
+def write_config(work, tag, so, kind, description="", match="."):
     cfg = os.path.join(work, tag + ".yaml")
+    # JSON strings are YAML double-quoted scalars: any byte, escaped.
     with open(cfg, "w") as f:
         f.write("module: m\ndescription: %s\nprobes:\n  - kind: %s\n    cat: X\n"
-                "    binary: %s\n    match: '.'\n" % (description, kind, so))
+                "    binary: %s\n    match: %s\n" % (description, kind, json.dumps(so),
+                                                     json.dumps(match)))
+    return cfg
+
+
+def generate_all(work, tag, so, kind, description="", match="."):
+    cfg = write_config(work, tag, so, kind, description, match)
     c = os.path.join(work, tag + ".c")
     out = os.path.join(work, tag + ".o")
     status, _, err = run([GENERATE, "--emit-c=" + c, "-o", out, cfg])
@@ -108,9 +116,35 @@ def main():
                            if line.startswith(b"probe\t"))
             check(b"plain_open" in names and b"plain_read" in names, "plain names: %s" % names)
 
-    # A description is free text and never used.
+    # Strings a config may hold as it likes reach no C: a description, a
+    # regular expression, and a binary path full of C and shell syntax.
+    c_uprobe, _, _ = generate_all(work, "uprobe-ref", plain, "uprobe")
     c1, _, _ = generate_all(work, "desc", plain, "uprobe", "'*/ system(\"x\"); /*'")
-    check(c1 == c_plain if kind == "uprobe" else True, "description changed the C")
+    check(c1 == c_uprobe, "the description changed the C")
+    c1, _, _ = generate_all(work, "regex", plain, "uprobe", match='"\\); system\\(x|.')
+    check(c1 == c_uprobe, "the regular expression changed the C")
+    odd = os.path.join(work, 'd"); system("x *', ' $(id)')
+    os.makedirs(odd)
+    shutil.copy(plain, odd)
+    c1, man, _ = generate_all(work, "path", os.path.join(odd, os.path.basename(plain)),
+                              "uprobe")
+    check(c1 == c_uprobe, "the binary's path changed the C")
+    check(b'system("x */' not in c1 and b'system("x */' in man,
+          "the path is not only in the manifest")
+
+    # A path with a newline or a tab could forge manifest records: refused,
+    # in one line, and no object is written.
+    for bad in ("n\nprobe", "t\tprobe"):
+        odd = os.path.join(work, bad)
+        os.mkdir(odd)
+        shutil.copy(plain, odd)
+        cfg = write_config(work, "ctl", os.path.join(odd, os.path.basename(plain)), "uprobe")
+        out = os.path.join(work, "ctl.o")
+        status, _, err = run([GENERATE, "-o", out, cfg])
+        lines = err.strip().splitlines()
+        check(status == 1 and len(lines) == 1 and "control characters" in lines[0],
+              "a path with %r: status %d, %r" % (bad, status, err))
+        check(not os.path.exists(out), "a path with %r: an object was written" % bad)
     print("ok")
 
 
