@@ -116,7 +116,9 @@ int dc_dwarf__open(struct dc_elf *e, struct dc_dwarf **out)
 			err = index_children(d, &cudie, 0);
 	if (err)
 		goto fail;
-	qsort(d->v, d->n, sizeof(*d->v), cmp_fn);
+	/* DWARF without a single function leaves d->v NULL, which qsort may not take. */
+	if (d->n)
+		qsort(d->v, d->n, sizeof(*d->v), cmp_fn);
 	*out = d;
 	return 0;
 fail:

@@ -41,11 +41,11 @@ static void say(const char *role, const char *file)
 /* Opens DIR/ROLE.dat and writes @count blocks; the fd stays open when @keep. */
 static int writes(const char *role, int count, int *keep)
 {
-	char path[4096], buf[WSIZE];
+	static const char buf[WSIZE];
+	char path[4096];
 	int fd, i;
 
 	snprintf(path, sizeof(path), "%s/%s.dat", dir, role);
-	memset(buf, role[0], sizeof(buf));
 	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 	if (fd < 0)
 		return -errno;
