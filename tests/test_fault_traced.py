@@ -4,7 +4,8 @@
 
 - A traced program that dies of SIGSEGV: every write before the crash is in
   the trace, the file's open too, no close; the runtime exits 128+11.
-- 64 threads alive at once: every thread's writes, under its own tid.
+- 64 threads alive at once: every thread's writes, under its own tid; the
+  trace is 0600 even under umask 0.
 - Two runtimes at once, their workloads writing at the same time behind
   one gate: each trace holds its own process only, with exact counts.
 - The traced library replaced on disk (renamed over, as a package upgrade
@@ -16,6 +17,7 @@
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 
@@ -74,8 +76,13 @@ def segv(work, obj):
 def threads(work, obj):
     out = os.path.join(work, "threads")
     os.mkdir(out)
-    status, text, err = run([RUN, "-q", "-o", out, obj, "--", FAULT, "threads", out, "64",
-                             "20"], timeout=120)
+    # With no umask to help, the trace is still the owner's alone.
+    old = os.umask(0)
+    try:
+        status, text, err = run([RUN, "-q", "-o", out, obj, "--", FAULT, "threads", out, "64",
+                                 "20"], timeout=120)
+    finally:
+        os.umask(old)
     check(status == 0, "exit status %d: %s" % (status, err))
     units = units_of(text)
     check(sorted(u["role"] for u in units) == sorted("t%d" % i for i in range(64)),
@@ -83,6 +90,10 @@ def threads(work, obj):
     check(len({u["tid"] for u in units}) == 64, "tids repeat: %s" % units)
     pid = units[0]["pid"]
     check(all(u["pid"] == pid for u in units), "threads of more than one process")
+    traces = [n for n in os.listdir(out) if n.endswith(".pfw.gz")]
+    check(len(traces) == 1 and
+          stat.S_IMODE(os.stat(os.path.join(out, traces[0])).st_mode) == 0o600,
+          "trace %s is not 0600 under umask 0" % traces)
     events = only_trace(out)
     for u in units:
         check_unit(events, u, 20)
