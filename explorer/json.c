@@ -138,6 +138,7 @@ static void functions(struct explore *x, FILE *f)
 		symbol(f, fn, &first);
 		kbool(f, "ifunc", fn->ifunc, &first);
 		kbool(f, "returns_twice", fn->returns_twice, &first);
+		kbool(f, "reads_caller", fn->reads_caller, &first);
 		knum(f, "offset", fn->offset, &first);
 		knum(f, "address", fn->addr, &first);
 		knum(f, "size", fn->size, &first);

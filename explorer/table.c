@@ -164,7 +164,11 @@ static int functions(struct explore *x, FILE *f)
 		cell(&t, "%s%s", fn->hidden_version ? "@" : "", fn->version ? fn->version : "-");
 		cell(&t, "0x%llx", (unsigned long long)fn->offset);
 		cell(&t, "%llu", (unsigned long long)fn->size);
-		cell(&t, "%s", fn->ifunc ? "ifunc" : fn->returns_twice ? "twice" : "func");
+		cell(&t, "%s",
+		     fn->ifunc	       ? "ifunc" :
+		     fn->returns_twice ? "twice" :
+		     fn->reads_caller  ? "caller" :
+					 "func");
 		cell(&t, "%s", bind_name(fn));
 		cell(&t, "%s", from + 1);
 		b.len = 0;

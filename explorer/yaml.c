@@ -138,7 +138,7 @@ static bool probeable(const struct explore *x, const struct dc_site *s)
 {
 	const struct dc_func *fn = site_func(x, s, 0);
 
-	return !fn->ifunc && !fn->returns_twice && config_name(x, s);
+	return !fn->ifunc && !dc_func_no_return_probe(fn) && config_name(x, s);
 }
 
 /* Returns the number of functions written; a group needs at least one. */
@@ -173,8 +173,8 @@ static size_t function_group(struct explore *x, FILE *f, const char *mod)
 			fprintf(f, "    # Left out:\n");
 		left_out(f, first,
 			 first->ifunc ? "an IFUNC: the address is its resolver" :
-			 first->returns_twice ?
-					"returns twice: a return probe would crash callers" :
+			 dc_func_no_return_probe(first) ?
+					dc_func_no_return_probe(first) :
 					"no name a config can use reaches this address");
 	}
 	return n;

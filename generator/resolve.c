@@ -477,12 +477,9 @@ static int uprobes_in(struct gen *g, const struct dc_config *cfg, const struct d
 					     fs->name, path);
 			break;
 		}
-		if (fn->returns_twice) {
-			err = dc_config__err(
-				cfg, fs->loc, -EINVAL,
-				"function '%s' returns twice (setjmp family, getcontext, "
-				"vfork): a return probe would kill its callers with SIGILL",
-				fs->name);
+		if (dc_func_no_return_probe(fn)) {
+			err = dc_config__err(cfg, fs->loc, -EINVAL, "function '%s' %s", fs->name,
+					     dc_func_no_return_probe(fn));
 			break;
 		}
 		err = seen_key(g, "u%u:%llx", in.target, (unsigned long long)fn->offset);
@@ -508,9 +505,10 @@ static int uprobes_in(struct gen *g, const struct dc_config *cfg, const struct d
 
 		/*
 		 * An IFUNC's address is its resolver, which says nothing about I/O;
-		 * a function that returns twice cannot take a return probe.
+		 * a function that returns twice or reads its caller cannot take a
+		 * return probe.
 		 */
-		if (!name || fn->ifunc || fn->returns_twice)
+		if (!name || fn->ifunc || dc_func_no_return_probe(fn))
 			continue;
 		err = seen_key(g, "u%u:%llx", in.target, (unsigned long long)fn->offset);
 		if (err <= 0)

@@ -227,6 +227,29 @@ bool dc_returns_twice(const char *name)
 	return false;
 }
 
+bool dc_reads_caller(const char *name)
+{
+	static const char *const caller[] = { "dlopen", "dlmopen",	   "dlsym",
+					      "dlvsym", "dl_iterate_phdr", NULL };
+	size_t i;
+
+	for (i = 0; caller[i]; i++)
+		if (!strcmp(name, caller[i]))
+			return true;
+	return false;
+}
+
+const char *dc_func_no_return_probe(const struct dc_func *fn)
+{
+	if (fn->returns_twice)
+		return "returns twice (setjmp family, getcontext, vfork): a return probe would "
+		       "kill its callers with SIGILL";
+	if (fn->reads_caller)
+		return "reads its return address to find its caller (dlopen, dlsym, "
+		       "dl_iterate_phdr): a return probe would break RTLD_NEXT in every process";
+	return NULL;
+}
+
 int dc_elf__open(const char *path, struct dc_elf **out)
 {
 	struct dc_elf *e;
@@ -571,16 +594,21 @@ out:
 }
 
 /* An alias (__libc_vfork) is as dangerous as the name on the list (vfork). */
-static void spread_returns_twice(struct dc_elf *e)
+static void spread_no_return_probe(struct dc_elf *e)
 {
 	size_t i, j;
 
 	for (i = 0; i < e->nfuncs; i++) {
-		if (!dc_returns_twice(e->funcs[i].name))
+		bool twice = dc_returns_twice(e->funcs[i].name);
+		bool caller = dc_reads_caller(e->funcs[i].name);
+
+		if (!twice && !caller)
 			continue;
 		for (j = 0; j < e->nfuncs; j++)
-			if (e->funcs[j].addr == e->funcs[i].addr)
-				e->funcs[j].returns_twice = true;
+			if (e->funcs[j].addr == e->funcs[i].addr) {
+				e->funcs[j].returns_twice |= twice;
+				e->funcs[j].reads_caller |= caller;
+			}
 	}
 }
 
@@ -601,7 +629,7 @@ int dc_elf__load_funcs(struct dc_elf *e)
 	if (e->nfuncs) {
 		qsort(e->funcs, e->nfuncs, sizeof(*e->funcs), cmp_func);
 		merge_duplicates(e);
-		spread_returns_twice(e);
+		spread_no_return_probe(e);
 	}
 	return 0;
 }

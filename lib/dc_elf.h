@@ -23,6 +23,7 @@ struct dc_func {
 	bool hidden_version; /* name@VER rather than name@@VER */
 	bool ifunc; /* the address is the resolver, not the implementation */
 	bool returns_twice; /* see dc_returns_twice() */
+	bool reads_caller; /* see dc_reads_caller() */
 	unsigned char bind; /* STB_GLOBAL, STB_WEAK or STB_LOCAL */
 	unsigned int sources; /* DC_SYM_* tables the symbol was seen in */
 	uint64_t addr;
@@ -79,6 +80,17 @@ struct dc_elf {
  * no probes at all: every process using the library would be at risk.
  */
 bool dc_returns_twice(const char *name);
+/*
+ * True for functions that look at their own return address to find the
+ * library that called them (dlopen, dlmopen, dlsym, dlvsym and
+ * dl_iterate_phdr pick the namespace, RTLD_NEXT or $ORIGIN by it). A
+ * return probe replaces that address with the kernel's trampoline, so
+ * RTLD_NEXT finds nothing and every ASan program or LD_PRELOAD interposer on
+ * the machine breaks while the probe is attached. They get no probes.
+ */
+bool dc_reads_caller(const char *name);
+/* Why @fn cannot take a return probe ("returns twice: ..."), or NULL. */
+const char *dc_func_no_return_probe(const struct dc_func *fn);
 
 /*
  * Opens a 64-bit little-endian ELF executable or shared object of this

@@ -38,6 +38,7 @@ def main():
           "missing config: %r" % err)
     optional_groups(work)
     bundled_all()
+    no_return_probe(work)
     print("ok: %d configs" % len(cases))
 
 
@@ -55,6 +56,23 @@ def bundled_all():
         mine = [line.split()[4] for line in one.splitlines()[:-1]]
         got = [line.split()[4] for line in lines[:-1] if line.split()[2] == part]
         check(status == 0 and got == mine, "all.yaml's %s: %s, alone: %s" % (part, got, mine))
+
+
+def no_return_probe(work):
+    """A match selects neither what returns twice nor what reads its caller
+    (see bad-configs/returns-twice.yaml and reads-caller.yaml for names)."""
+    cfg = os.path.join(work, "dl.yaml")
+    with open(cfg, "w") as f:
+        f.write("module: dl\nprobes:\n  - kind: uprobe\n    cat: X\n    binary: libc.so.6\n"
+                "    match: '^(dl|_?setjmp|vfork|getpid$)'\n")
+    status, out, err = run([GENERATE, "--check", "--list", cfg])
+    check(status == 0, "match ^dl: %d %s" % (status, err))
+    names = {line.split()[4] for line in out.splitlines()[:-1]}
+    check("getpid" in names, "the match selected nothing: %s" % out)
+    bad = names & {"dlopen", "dlmopen", "dlsym", "dlvsym", "dl_iterate_phdr", "setjmp", "_setjmp",
+                   "vfork"}
+    check(not bad, "probed what cannot take a return probe: %s" % sorted(bad))
+    os.unlink(cfg)
 
 
 def optional_groups(work):
