@@ -43,6 +43,12 @@ static const char manifest_text[] =
 
 static struct dc_manifest *man;
 static char path[64];
+static const char *dir;
+
+static void remove_dir(void)
+{
+	rmdir(dir);
+}
 
 /* Ids no process can have: pid_max is at most 2^22. */
 static __u32 no_pid(__u32 v)
@@ -75,15 +81,20 @@ static void fix_ids(__u32 type, uint8_t *rec)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	static char dir[] = "/tmp/dc-fuzz-writer-XXXXXX";
+	/* tmpfs if there is one: the writer fsyncs each file it closes. */
+	static char shm[] = "/dev/shm/dc-fuzz-writer-XXXXXX", tmp[] = "/tmp/dc-fuzz-writer-XXXXXX";
 
 	(void)argc;
 	(void)argv;
-	if (!mkdtemp(dir) || dc_manifest__decode(manifest_text, strlen(manifest_text), &man)) {
+	dir = mkdtemp(shm);
+	if (!dir)
+		dir = mkdtemp(tmp);
+	if (!dir || dc_manifest__decode(manifest_text, strlen(manifest_text), &man)) {
 		fprintf(stderr, "fuzz_writer: setup failed: %s\n", dc_errmsg(-errno));
 		exit(1);
 	}
 	snprintf(path, sizeof(path), "%s/t.pfw.gz", dir);
+	atexit(remove_dir);
 	return 0;
 }
 
