@@ -5,13 +5,15 @@ and program count for about 100, 1,000 and 9,000 functions taken from libc,
 libhdf5 (with its high-level and C++ APIs), libmpi (with its libopen-pal and
 libopen-rte), libm and every system call.
 
-    bench/generate_scale.py [BUILD_DIR]     (as root, for the load figures)
+    bench/generate_scale.py [BUILD_DIR] [--sizes 100,1000,all] [--repeat 3]
+                                            (as root, for the load figures)
 
-Each figure is the median of REPEAT runs. "cold" compiles with an empty
+Each figure is the median of --repeat runs. "cold" compiles with an empty
 cache; "cached" is the same config again; "resolve" is --check (configs,
 ELF symbols, tracefs, no compile). Load is the kernel loading every program
 (generate --verify), DWARF stripped and, for comparison, kept. Prints a
 Markdown table."""
+import argparse
 import json
 import os
 import re
@@ -21,12 +23,10 @@ import sys
 import tempfile
 import time
 
-REPEAT = 3
 LIBS = ["libc.so.6", ["hdf5_openmpi", "hdf5_serial", "hdf5"],
         ["hdf5_openmpi_hl", "hdf5_serial_hl", "hdf5_hl"],
         ["hdf5_openmpi_cpp", "hdf5_serial_cpp", "hdf5_cpp"], "libmpi.so.40",
         "libopen-pal.so.40", "libopen-rte.so.40", "libm.so.6"]
-SIZES = [100, 1000, None]  # None: everything
 # The system calls of the smaller sets, in order; the largest has them all.
 SYSCALLS = ["read", "write", "openat", "close", "pread64", "pwrite64", "lseek", "fsync",
             "newfstat", "mmap", "munmap", "readv", "writev", "ftruncate", "fdatasync",
@@ -79,8 +79,25 @@ def timed(argv, env):
     return dt, p.stdout
 
 
+def options():
+    ap = argparse.ArgumentParser(prog="bench/generate_scale.py")
+    ap.add_argument("build", nargs="?", default="build")
+    ap.add_argument("--sizes", default="100,1000,all",
+                    help="comma-separated function counts; all: every function found")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per size, medians shown")
+    o = ap.parse_args()
+    try:
+        o.sizes = [None if v == "all" else int(v) for v in o.sizes.split(",")]
+    except ValueError:
+        ap.error("--sizes takes numbers and 'all', not %r" % o.sizes)
+    if o.repeat <= 0 or any(n is not None and n <= 0 for n in o.sizes):
+        ap.error("--sizes and --repeat must be positive")
+    return o
+
+
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    o = options()
+    build = o.build
     gen = tool(build, "generate")
     libs = {}
     for lib in LIBS:
@@ -90,12 +107,12 @@ def main():
     syscalls = SYSCALLS
     work = tempfile.mkdtemp(prefix="dcbench-")
     rows = []
-    for n in SIZES:
+    for n in o.sizes:
         cfg = os.path.join(work, "scale-%s.yaml" % n)
         config(cfg, libs, syscalls, n)
         obj = os.path.join(work, "scale.bpf.o")
         resolve, cold, warm, load, loadg = [], [], [], [], []
-        for i in range(REPEAT):
+        for i in range(o.repeat):
             env = dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache-%s-%d" % (n, i)))
             resolve.append(timed([gen, "-q", "--check", cfg], env)[0])
             cold.append(timed([gen, "-q", "-o", obj, cfg], env)[0])

@@ -106,6 +106,11 @@ def fio_figures(out):
     return wall, cpu
 
 
+def overhead(v, base):
+    """@v against @base in %, or "-" where @base is below what can be measured."""
+    return "%+.1f%%" % (100 * (v / base - 1)) if base > 0 else "-"
+
+
 def main():
     o = options(sys.argv[1:])
     if os.geteuid() != 0:
@@ -184,9 +189,9 @@ def main():
             tracer = "-" if med[2] is None or v == "base" else "%.2f" % med[2]
             # Both levels see every call; the loader's and stdout's few calls count too.
             events = "-" if med[3] is None else "%d / %d" % (med[3], 2 * ops)
-            print("| %s | %d | %s | %.3f | %+.1f%% | %.3f | %+.1f%% | %s | %s |" %
-                  (load, ops, v, med[0], 100 * (med[0] / base[0] - 1), med[1],
-                   100 * (med[1] / base[1] - 1), tracer, events))
+            print("| %s | %d | %s | %.4f | %s | %.4f | %s | %s | %s |" %
+                  (load, ops, v, med[0], overhead(med[0], base[0]), med[1],
+                   overhead(med[1], base[1]), tracer, events))
 
 
 if __name__ == "__main__":
