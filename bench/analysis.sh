@@ -16,10 +16,11 @@ size=${2:-1024}
 work=${TMPDIR:-/tmp}/datacrumbs-bench-analysis
 mkdir -p "$work"
 trace=$work/trace-${size}m.pfw.gz
-small=$work/trace-$((size / 10))m.pfw.gz
+small_size=$(( size >= 10 ? size / 10 : 1 ))
+small=$work/trace-${small_size}m.pfw.gz
 
 [ -s "$trace" ] || "$build/bench/mktrace" -o "$trace" -s "$size" >/dev/null
-[ -s "$small" ] || "$build/bench/mktrace" -o "$small" -s $((size / 10)) -r 16 >/dev/null
+[ -s "$small" ] || "$build/bench/mktrace" -o "$small" -s "$small_size" -r 16 >/dev/null
 
 measure() {
 	local what=$1 input=$2
