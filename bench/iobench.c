@@ -109,23 +109,14 @@ int main(int argc, char **argv)
 	char *buf;
 
 	while ((c = getopt_long(argc, argv, "n:s:S:h", lopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
+		if (c == 'n')
 			ops = number(optarg, "--ops");
-			break;
-		case 's':
+		else if (c == 's')
 			size = number(optarg, "--size");
-			break;
-		case 'S':
+		else if (c == 'S')
 			span = number(optarg, "--span");
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+		else
+			return c == 'h' ? (usage(stdout), 0) : (usage(stderr), 2);
 	}
 	if (optind != argc - 1 || span < size) {
 		usage(stderr);
