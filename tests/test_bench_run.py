@@ -45,7 +45,8 @@ def main():
                 "\n" + HAND)
     status, out, err = run([sys.executable, os.path.join(SOURCE, "bench", "run"), "--smoke",
                             "--build", BUILD, "--results", results], timeout=1100)
-    check(status == 0, "bench/run --smoke failed (%d): %s%s" % (status, out[-3000:], err))
+    failed = re.findall(r"^## .*\n\nFAILED: .*(?:\n.+)*", out, re.M)
+    check(status == 0, "bench/run --smoke failed (%d): %s%s" % (status, "\n".join(failed), err))
     got = sections(out)
     left_out = re.findall(r"^## (.*)\n\nleft out: (.*)$", out, re.M)
     expect = {"explore", "generate", "io", "writer", "writer_e2e", "analysis"}
