@@ -49,7 +49,7 @@ def main():
     check(status == 0, "bench/run --smoke failed (%d): %s%s" % (status, "\n".join(failed), err))
     got = sections(out)
     left_out = re.findall(r"^## (.*)\n\nleft out: (.*)$", out, re.M)
-    expect = {"explore", "generate", "io", "writer", "writer_e2e", "analysis"}
+    expect = {"explore", "generate", "config_cost", "io", "writer", "writer_e2e", "analysis"}
     if os.path.exists(os.path.join(SOURCE, "bench", "percall.py")):
         expect.add("percall")
     check(expect <= set(got) | ({"io"} if left_out else set()),
@@ -57,7 +57,7 @@ def main():
     for name, body in got.items():
         check("- Machine: kernel " in body and "load average" in body, "%s: no machine" % name)
         check("- Command: `bench/run --smoke`" in body, "%s: no command" % name)
-    for name in ("explore", "generate", "analysis", "io", "writer_e2e"):
+    for name in ("explore", "generate", "config_cost", "analysis", "io", "writer_e2e"):
         if name in got:
             r = rows(got[name])
             check(r and all(numbers(x) and min(numbers(x)[:1]) >= 0 for x in r),
