@@ -30,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import generate_scale  # noqa: E402
+from machine import describe  # noqa: E402
 
 PAPER_MS = 78.98
 PAPER_FUNCS = 8723
@@ -117,12 +118,6 @@ def median(rows, key):
 
 
 def machine():
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     libc_maps = 0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -130,8 +125,7 @@ def machine():
                 libc_maps += "libc.so.6" in f.read()
         except OSError:
             pass
-    return "%s, %d CPUs, kernel %s, load %.1f, %d processes mapping libc" % (
-        cpu, os.cpu_count(), os.uname().release, os.getloadavg()[0], libc_maps)
+    return "%s, %d processes mapping libc" % (describe(), libc_maps)
 
 
 def fmt(v, unit="ms"):
