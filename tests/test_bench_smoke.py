@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""bench/percall.py at tiny sizes, so the benchmark does not rot: every
+variant of both loops runs and gives positive figures. The figures
+themselves are the bench's business (bench/RESULTS.md), not a test's."""
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dctest import BUILD, SOURCE, check, need_bpf, run  # noqa: E402
+
+
+def main():
+    need_bpf()
+    status, out, err = run([sys.executable, os.path.join(SOURCE, "bench", "percall.py"), BUILD,
+                            "--rounds", "1", "--libc-calls", "300", "--sys-calls", "3000"],
+                           timeout=300)
+    check(status == 0, "percall.py failed (%d): %s" % (status, err))
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()
+            if line.startswith("| ") and not line.startswith(("| loop", "| ---"))]
+    check([r[1] for r in rows] == ["none", "floor", "trace", "profile"] * 2, "rows: %s" % rows)
+    for r in rows:
+        check(all(float(v) > 0 for v in (r[2], r[4])), "row %s" % r)
+        check(r[1] != "floor" or (r[3], r[5]) == ("1.00", "1.00"), "floor ratios %s" % r)
+    print("ok: bench/percall.py runs")
+
+
+if __name__ == "__main__":
+    main()
