@@ -354,13 +354,22 @@ static __always_inline __u64 dc_prof_moved(const struct dc_frame *f, __s64 ret)
 	return ret <= (__s64)f->args[(*rule - DC_BYTES_ARG0) & (DC_MAX_ARGS - 1)] ? ret : 0;
 }
 
-static __always_inline void dc_prof_fold(struct dc_prof_val *v, __u64 dur, __u64 bytes)
+/*
+ * A thread's sums for a probe are only added to by that thread, so plain
+ * adds do, but for keyed pairs (@shared), which may end from interrupts on
+ * several CPUs at once: theirs are atomic.
+ */
+static __always_inline void dc_prof_fold(struct dc_prof_val *v, __u64 dur, __u64 bytes, bool shared)
 {
-	/* A keyed pair may end from an interrupt on another CPU: sums are atomic. */
-	__sync_fetch_and_add(&v->count, 1);
-	__sync_fetch_and_add(&v->time, dur);
-	if (bytes)
+	if (shared) {
+		__sync_fetch_and_add(&v->count, 1);
+		__sync_fetch_and_add(&v->time, dur);
 		__sync_fetch_and_add(&v->bytes, bytes);
+	} else {
+		v->count++;
+		v->time += dur;
+		v->bytes += bytes;
+	}
 	if (dur < v->min)
 		v->min = dur;
 	if (dur > v->max)
@@ -372,7 +381,8 @@ static __always_inline void dc_prof_fold(struct dc_prof_val *v, __u64 dur, __u64
  * lookup when the entry exists, one insert for the first call of an
  * interval.
  */
-static __always_inline void dc_prof_add(struct dc_frame *f, __u64 end, __s64 ret, __u64 id)
+static __always_inline void dc_prof_add(struct dc_frame *f, __u64 end, __s64 ret, __u64 id,
+					bool shared)
 {
 	struct dc_prof_key k = { .pid = id >> 32, .tid = (__u32)id, .probe = f->probe };
 	struct dc_stats *s = dc_stats_get();
@@ -386,7 +396,7 @@ static __always_inline void dc_prof_add(struct dc_frame *f, __u64 end, __s64 ret
 	k.slot = end > dc_cfg.profile_base ? (end - dc_cfg.profile_base) / dc_cfg.profile_ns : 0;
 	v = bpf_map_lookup_elem(&dc_prof, &k);
 	if (v) {
-		dc_prof_fold(v, dur, bytes);
+		dc_prof_fold(v, dur, bytes, shared);
 		return;
 	}
 	nv = (struct dc_prof_val){
@@ -397,19 +407,23 @@ static __always_inline void dc_prof_add(struct dc_frame *f, __u64 end, __s64 ret
 	/* Another CPU made the entry first, or the map is full. */
 	v = bpf_map_lookup_elem(&dc_prof, &k);
 	if (v)
-		dc_prof_fold(v, dur, bytes);
+		dc_prof_fold(v, dur, bytes, shared);
 	else if (s)
 		s->prof_drops++;
 }
 
-/* Emits the call of @f as made by thread @id (pid_tgid), or adds it up in profile mode. */
+/*
+ * Emits the call of @f as made by thread @id (pid_tgid), or adds it up in
+ * profile mode; @shared when other CPUs may end calls of the same thread
+ * and probe at once.
+ */
 static __always_inline void dc_emit_as(struct dc_frame *f, __u32 level, __u64 end, __s64 ret,
-				       __u64 id)
+				       __u64 id, bool shared)
 {
 	struct dc_call *r;
 
 	if (dc_cfg.profile_ns) {
-		dc_prof_add(f, end, ret, id);
+		dc_prof_add(f, end, ret, id, shared);
 		return;
 	}
 	r = dc_reserve_event(sizeof(*r));
@@ -427,7 +441,7 @@ static __always_inline void dc_emit_as(struct dc_frame *f, __u32 level, __u64 en
 
 static __always_inline void dc_emit(struct dc_frame *f, __u32 level, __u64 end, __s64 ret)
 {
-	dc_emit_as(f, level, end, ret, bpf_get_current_pid_tgid());
+	dc_emit_as(f, level, end, ret, bpf_get_current_pid_tgid(), false);
 }
 
 /* A tracepoint field of @type at byte @off of the record, in a program whose context is ctx. */
@@ -603,7 +617,7 @@ static __always_inline void dc_emit_point(struct dc_frame *f)
 	struct dc_instant *r;
 
 	if (dc_cfg.profile_ns) {
-		dc_prof_add(f, f->start, 0, id);
+		dc_prof_add(f, f->start, 0, id, false);
 		return;
 	}
 	r = dc_reserve_event(sizeof(*r));
@@ -669,7 +683,7 @@ static __always_inline void dc_pend_end(struct dc_pend *p, __u64 key, __u64 end,
 {
 	struct dc_pendkey k = { .probe = p->f.probe, .key = key };
 
-	dc_emit_as(&p->f, p->level, end, ret, p->id);
+	dc_emit_as(&p->f, p->level, end, ret, p->id, true);
 	bpf_map_delete_elem(&dc_pending, &k);
 }
 
