@@ -6,6 +6,7 @@ the trace and in the report; the counter events follow DFTracer's and
 Perfetto's rules; intervals split I/O done in two phases; a full
 aggregation map is counted; SIGTERM flushes what is left; and sums leave
 the kernel's map once their interval has been written."""
+import json
 import os
 import re
 import shutil
@@ -15,9 +16,9 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dctest import (RUN, bytes_moved, calls, check, chrome_rules,  # noqa: E402
-                    generate_posix_sys, metadata, only_trace, read_trace, report_json, run,
-                    tmpdir, trace_workload)
+from dctest import (RUN, WORKLOAD, bytes_moved, calls, check, chrome_rules,  # noqa: E402
+                    generate, generate_posix_sys, metadata, only_trace, read_trace,
+                    report_json, run, tmpdir, trace_workload)
 
 INTERVAL_US = 100000
 
@@ -166,6 +167,57 @@ def test_same_as_trace(work):
               "report by file, %s: %s" % (u["file"], files.get(u["file"])))
 
 
+POINTS = """module: kern
+probes:
+  - kind: tracepoint
+    cat: KERNEL
+    functions:
+      - name: sched:sched_process_fork
+        args: {parent: parent_pid, child: child_pid}
+      - name: task:task_newtask
+        exit: sched:sched_process_exit
+        as: task_life
+        key: [pid]
+        args: {task: pid}
+"""
+
+
+def test_points_and_keyed_pairs(work):
+    """Point events count as calls of no time; keyed pairs (ended by another
+    task) count for the task that began them: as many as trace mode sees."""
+    for ev in ("task/task_newtask", "sched/sched_process_exit", "sched/sched_process_fork"):
+        if not os.path.isdir(os.path.join("/sys/kernel/tracing/events", ev)):
+            print("note: no %s tracepoint here; points and keyed pairs not checked" % ev)
+            return
+    cfg = os.path.join(work, "kern.yaml")
+    with open(cfg, "w") as f:
+        f.write(POINTS)
+    obj = generate([cfg], os.path.join(work, "kern.bpf.o"))
+    got = {}
+    for mode in ("trace", "profile"):
+        # One name length for both, as the workload prints its paths.
+        out = os.path.join(work, "k" + mode[0])
+        os.mkdir(out)
+        status, text, err = run([RUN, "-q", "-o", out] + (["--profile=100ms"] if
+                                mode == "profile" else []) + [obj, "--", WORKLOAD,
+                                os.path.join(out, "data")], timeout=120)
+        check(status == 7, "%s run failed (%d): %s" % (mode, status, err))
+        events = only_trace(out)
+        roles = role_of([json.loads(line) for line in text.splitlines()])
+        n = got.setdefault(mode, {})
+        for e in events:
+            if e["ph"] in "XiC":
+                k = (roles.get((e["pid"], e["tid"]), "other"), e["name"])
+                n[k] = n.get(k, 0) + (e["args"]["count"] if e["ph"] == "C" else 1)
+        if mode == "profile":
+            cs = check_counters(events, "points")
+            forks = [e["args"] for e in cs if e["name"] == "sched_process_fork"]
+            check(forks and all(a["time"] == a["min"] == a["max"] == 0 for a in forks),
+                  "points took time: %s" % forks)
+    check(got["trace"] == got["profile"] and got["trace"].get(("main", "task_life"), 0) >= 4,
+          "calls by role and name: traced %s, profiled %s" % (got["trace"], got["profile"]))
+
+
 PHASES = """
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o644)
@@ -302,6 +354,7 @@ def main():
     test_bad_interval(work, obj)
     test_same_as_trace(work)
     test_two_phases(work, obj)
+    test_points_and_keyed_pairs(work)
     test_full_map(work)
     test_drain_and_sigterm(work, obj)
     print("ok: profile mode")
