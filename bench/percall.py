@@ -19,7 +19,8 @@ tracer's own CPU ns/call (datacrumbs-run writing what the loop made), with
 the ratios of wall and thread CPU to the floor. Then, in rounds of their
 own with the kernel's BPF statistics on (BPF_ENABLE_STATS, which adds two
 clock reads to every program run and so stays out of the figures above),
-the time the programs themselves take per call. Prints a Markdown table."""
+the time the programs themselves take per call, on entry and on exit.
+Prints a Markdown table."""
 import ctypes
 import os
 import platform
@@ -79,7 +80,7 @@ def measure(argv):
     p = subprocess.run(argv, capture_output=True, text=True, timeout=600)
     if p.returncode != 0:
         sys.exit("percall.py: %s failed (%d): %s" % (argv[0], p.returncode, p.stderr.strip()))
-    return [float(v) for v in p.stdout.split()[-4:]]
+    return [float(v) for v in p.stdout.split()[-5:]]
 
 
 def enable_bpf_stats():
@@ -132,7 +133,7 @@ def main():
         for name, _, _ in targets:
             for i in range(3):
                 v = VARIANTS[1 + (i + r) % 3]
-                bpf.setdefault((name, v), []).append(measure(argvs[name][v])[3])
+                bpf.setdefault((name, v), []).append(measure(argvs[name][v])[3:])
         for t in os.listdir(out):
             os.unlink(os.path.join(out, t))
     if stats is not None:
@@ -142,16 +143,17 @@ def main():
           "--sys-calls %d`; medians of %d interleaved rounds.\n" %
           (machine(), b, o["rounds"], o["libc-calls"], o["sys-calls"], o["rounds"]))
     print("| loop | variant | wall ns/call | x floor | thread CPU ns/call | x floor "
-          "| tracer CPU ns/call | BPF programs ns/call |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| tracer CPU ns/call | BPF entry ns/call | BPF exit ns/call |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, _, _ in targets:
-        med = {v: [statistics.median(m[k] for m in got[(name, v)]) for k in range(4)]
+        med = {v: [statistics.median(m[k] for m in got[(name, v)]) for k in range(3)]
                for v in VARIANTS}
         for v in VARIANTS:
             w, c, t = med[v][:3]
-            b = "%.0f" % statistics.median(bpf[(name, v)]) if (name, v) in bpf else "-"
-            print("| %s | %s | %.0f | %.2f | %.0f | %.2f | %.0f | %s |" %
-                  (name, v, w, w / med["floor"][0], c, c / med["floor"][1], t, b))
+            b = ["%.0f" % statistics.median(m[k] for m in bpf[(name, v)])
+                 if (name, v) in bpf else "-" for k in range(2)]
+            print("| %s | %s | %.0f | %.2f | %.0f | %.2f | %.0f | %s | %s |" %
+                  (name, v, w, w / med["floor"][0], c, c / med["floor"][1], t, b[0], b[1]))
 
 
 if __name__ == "__main__":
