@@ -14,7 +14,7 @@ def main():
     need_bpf()
     status, out, err = run([sys.executable, os.path.join(SOURCE, "bench", "percall.py"), BUILD,
                             "--rounds", "1", "--libc-calls", "300", "--sys-calls", "3000"],
-                           timeout=300)
+                           timeout=550)
     check(status == 0, "percall.py failed (%d): %s" % (status, err))
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()
             if line.startswith("| ") and not line.startswith(("| loop", "| ---"))]

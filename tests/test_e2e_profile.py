@@ -167,18 +167,15 @@ def test_same_as_trace(work):
               "report by file, %s: %s" % (u["file"], files.get(u["file"])))
 
 
-POINTS = """module: kern
+# A point event, and a pair ended by the task created (keyed by its pid).
+POINTS = """module: points
 probes:
   - kind: tracepoint
-    cat: KERNEL
+    cat: TASK
     functions:
-      - name: sched:sched_process_fork
-        args: {parent: parent_pid, child: child_pid}
-      - name: task:task_newtask
-        exit: sched:sched_process_exit
-        as: task_life
-        key: [pid]
-        args: {task: pid}
+      - {name: "sched:sched_process_fork", args: {child: child_pid}}
+      - {name: "task:task_newtask", exit: "sched:sched_process_exit", as: task_life,
+         key: [pid], args: {task: pid}}
 """
 
 
@@ -189,10 +186,10 @@ def test_points_and_keyed_pairs(work):
         if not os.path.isdir(os.path.join("/sys/kernel/tracing/events", ev)):
             print("note: no %s tracepoint here; points and keyed pairs not checked" % ev)
             return
-    cfg = os.path.join(work, "kern.yaml")
+    cfg = os.path.join(work, "points.yaml")
     with open(cfg, "w") as f:
         f.write(POINTS)
-    obj = generate([cfg], os.path.join(work, "kern.bpf.o"))
+    obj = generate([cfg], os.path.join(work, "points.bpf.o"))
     got = {}
     for mode in ("trace", "profile"):
         # One name length for both, as the workload prints its paths.
