@@ -29,6 +29,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from machine import describe  # noqa: E402
+
 LIBC = """module: benchlibc
 probes:
   - name: libc
@@ -64,16 +67,6 @@ def options(argv):
         else:
             sys.exit("percall.py: unknown option %s (try --help)" % a)
     return o
-
-
-def machine():
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return "kernel %s, %s, %d cores" % (platform.release(), cpu, os.cpu_count())
 
 
 def measure(argv):
@@ -141,7 +134,7 @@ def main():
 
     print("Machine: %s. Command: `bench/percall.py %s --rounds %d --libc-calls %d "
           "--sys-calls %d`; medians of %d interleaved rounds.\n" %
-          (machine(), b, o["rounds"], o["libc-calls"], o["sys-calls"], o["rounds"]))
+          (describe(), b, o["rounds"], o["libc-calls"], o["sys-calls"], o["rounds"]))
     print("| loop | variant | wall ns/call | x floor | thread CPU ns/call | x floor "
           "| tracer CPU ns/call | BPF entry ns/call | BPF exit ns/call |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
