@@ -11,14 +11,6 @@
 #include "dc_objload.h"
 #include "dc_tpformat.h"
 
-static struct bpf_program *prog_of(struct session *s, uint32_t cls, bool exit)
-{
-	char name[64];
-
-	snprintf(name, sizeof(name), "dc_c%u_%s", cls, exit ? "exit" : "entry");
-	return bpf_object__find_program_by_name(s->obj, name);
-}
-
 int attach_kinds__prepare(struct session *s)
 {
 	struct dc_objprep prep;
@@ -29,8 +21,8 @@ int attach_kinds__prepare(struct session *s)
 		const struct dc_mprobe *p = &s->man->probes[i];
 		bool pair = p->kind == 'k' || p->kind == 'f' || p->exit_point;
 
-		if (strchr("tkfd", p->kind) &&
-		    (!prog_of(s, p->cls, false) || (pair && !prog_of(s, p->cls, true))))
+		if (strchr("tkfd", p->kind) && (!session__class_prog(s, p->cls, false) ||
+						(pair && !session__class_prog(s, p->cls, true))))
 			return dc_err(-ENOEXEC,
 				      "probe %zu has no programs: manifest and object "
 				      "disagree",
@@ -94,7 +86,7 @@ static int attach_ends(struct session *s, const struct dc_mprobe *p, struct bpf_
 	int err = 0, i, n = p->kind == 'k' || p->kind == 'f' || p->exit_point ? 2 : 1;
 
 	for (i = 0; !err && i < n; i++) {
-		struct bpf_program *prog = prog_of(s, p->cls, i == 1);
+		struct bpf_program *prog = session__class_prog(s, p->cls, i == 1);
 
 		switch (p->kind) {
 		case 't':
