@@ -23,23 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* User and system time of process @pid, in ns. */
-static double cpu_of(pid_t pid)
-{
-	unsigned long long ut = 0, st = 0;
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	/* After "pid (comm) state": fields 4 to 13, then utime and stime. */
-	if (!f || fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			 &ut, &st) != 2)
-		ut = st = 0;
-	if (f)
-		fclose(f);
-	return (ut + st) * 1e9 / sysconf(_SC_CLK_TCK);
-}
+#include "proc_cpu.h"
 
 /* The run time of the BPF programs process @pid holds, in ns: [0] entries, [1] exits. */
 static void bpf_time_of(pid_t pid, double *sum)
@@ -102,7 +86,7 @@ int main(int argc, char **argv)
 	/* Warm up caches, the probes' per-thread state and the CPU's clock. */
 	for (i = 0; i < n / 10 + 1; i++)
 		getppid();
-	p0 = cpu_of(getppid());
+	p0 = proc_cpu_s(getppid()) * 1e9;
 	bpf_time_of(getppid(), b0);
 	t0 = now_ns(CLOCK_MONOTONIC);
 	c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
@@ -112,7 +96,7 @@ int main(int argc, char **argv)
 	t0 = now_ns(CLOCK_MONOTONIC) - t0;
 	bpf_time_of(getppid(), b1);
 	usleep(250000);
-	p0 = cpu_of(getppid()) - p0;
+	p0 = proc_cpu_s(getppid()) * 1e9 - p0;
 	printf("%.1f %.1f %.1f %.1f %.1f\n", t0 / n, c0 / n, p0 / n, (b1[0] - b0[0]) / n,
 	       (b1[1] - b0[1]) / n);
 	return 0;

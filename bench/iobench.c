@@ -23,30 +23,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proc_cpu.h"
+
 static double now(clockid_t clock)
 {
 	struct timespec ts;
 
 	clock_gettime(clock, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-/* User and system seconds of process @pid, or 0 when it cannot be read. */
-static double cpu_of(pid_t pid)
-{
-	unsigned long long ut = 0, st = 0;
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "re");
-	/* After "pid (comm) state": fields 4 to 13, then utime and stime. */
-	if (!f || fscanf(f, "%*d (%*[^)]) %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			 &ut, &st) != 2)
-		ut = st = 0;
-	if (f)
-		fclose(f);
-	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
 }
 
 static long number(const char *s, const char *what)
@@ -129,7 +113,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(buf, 'd', size);
-	parent = cpu_of(getppid());
+	parent = proc_cpu_s(getppid());
 	wall = now(CLOCK_MONOTONIC);
 	cpu = now(CLOCK_THREAD_CPUTIME_ID);
 	err = pass(fd, buf, ops - ops / 2, size, span, 1);
@@ -142,7 +126,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	usleep(250000);
-	parent = cpu_of(getppid()) - parent;
+	parent = proc_cpu_s(getppid()) - parent;
 	printf("%.6f %.6f %.6f %d\n", wall, cpu, parent, fd);
 	close(fd);
 	free(buf);
