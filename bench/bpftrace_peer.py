@@ -6,8 +6,10 @@ one line per call (layer, function, pid, tid, start ns, duration ns, return
 value and the arguments) to bpftrace's output file, and forgets the entry.
 Only the command bpftrace starts (-c, `cpid`) is recorded, as datacrumbs
 records only the processes it follows."""
+import json
 import os
 import shutil
+import subprocess
 
 # Per function: the names of the arguments recorded, as uprobe registers and
 # as the system call's tracepoint fields.
@@ -20,6 +22,15 @@ def found():
     """The path of bpftrace, or None with the reason it is missing."""
     path = shutil.which("bpftrace")
     return (path, None) if path else (None, "bpftrace is not installed (apt-get install bpftrace)")
+
+
+def libc_path(build):
+    """The path of the libc the system's programs use, as the explorer finds it."""
+    p = subprocess.run([os.path.join(build, "explorer", "datacrumbs-explore"), "--json",
+                        "--no-prototypes", "libc.so.6"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit("datacrumbs-explore libc.so.6 failed: " + p.stderr.strip())
+    return json.loads(p.stdout)["target"]["path"]
 
 
 def script(libc, probes):

@@ -4,6 +4,7 @@
 (uprobe + uretprobe) and as a system call (tracepoints):
 
     bench/percall.py [BUILD_DIR] [--rounds N] [--libc-calls N] [--sys-calls N]
+                     [--peer-calls N]
 
 (as root). Variants, run in the same rounds with their order rotated so load
 and drift fall on each alike:
@@ -11,7 +12,19 @@ and drift fall on each alike:
   floor     the same attach points with programs that do nothing
             (bench/floor.c): the limit no tracer can go below;
   trace     datacrumbs-run, one event per call;
-  profile   datacrumbs-run --profile, sums in the kernel.
+  profile   datacrumbs-run --profile, sums in the kernel;
+  bpftrace  bpftrace on the same attach points, keeping the entry time per
+            thread and writing one line per call to a file on exit
+            (bench/bpftrace_peer.py);
+  strace    strace -f -qq -o FILE -e trace=getppid (system call loop only);
+  ltrace    ltrace -o FILE -e getppid (libc loop only).
+strace and ltrace stop the loop twice per call through ptrace, about a
+thousand times the cost of a probe, so they run --peer-calls calls instead
+of the loop's count; the figures stay per call. A peer that is not
+installed gets a row that says so (bench/setup installs them). For the
+peers, "events" is what they wrote against the getppid calls the loop made
+(its warm-up and the few it makes to read its parent's figures included):
+bpftrace drops what its output cannot keep up with.
 For each: the median over rounds of wall ns/call, of the loop thread's CPU
 ns/call (user + system: probe handling runs in the kernel on that thread,
 and time spent waiting for a loaded machine is not counted), and of the
@@ -24,12 +37,14 @@ Prints a Markdown table."""
 import ctypes
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bpftrace_peer  # noqa: E402
 from machine import describe  # noqa: E402
 
 LIBC = """module: benchlibc
@@ -47,11 +62,49 @@ probes:
     cat: SYSCALL
     functions: [getppid]
 """
-VARIANTS = ["none", "floor", "trace", "profile"]
+BOTH = ("libc", "sys")
+# (name, loops it runs on, kind, its command for loop context c). Kinds:
+# "base" runs the loop's count, "bpf" also in the BPF statistics rounds,
+# "peer" is an installed tool of that name, "ptrace" one that runs
+# --peer-calls calls.
+VARIANTS = [
+    ("none", BOTH, "base", lambda c: c.cmd),
+    ("floor", BOTH, "bpf", lambda c: [c.floor, c.floor_obj, c.obj, "--"] + c.cmd),
+    ("trace", BOTH, "bpf", lambda c: [c.run, "-q", "-o", c.out, c.obj, "--"] + c.cmd),
+    ("profile", BOTH, "bpf", lambda c: [c.run, "-q", "--profile", "-o", c.out, c.obj, "--"] + c.cmd),
+    ("bpftrace", BOTH, "peer", lambda c: bpftrace_peer.argv(c.tool, c.bt, c.log, c.cmd)),
+    ("strace", ("sys",), "ptrace",
+     lambda c: [c.tool, "-f", "-qq", "-o", c.log, "-e", "trace=getppid"] + c.cmd),
+    ("ltrace", ("libc",), "ptrace", lambda c: [c.tool, "-o", c.log, "-e", "getppid"] + c.cmd),
+]
+
+
+class Loop:
+    """What a variant's command is made of, for one loop."""
+
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+
+def calls_made(n):
+    """The getppid calls bench/callloop.c makes for a loop of @n: its warm-up,
+    the loop, and four to read its parent's CPU and BPF time."""
+    return n + n // 10 + 1 + 4
+
+
+def events(variant, log):
+    """The calls peer @variant wrote to @log."""
+    if not os.path.exists(log):
+        return 0
+    if variant == "bpftrace":
+        return sum(bpftrace_peer.events(log).values())
+    with open(log) as f:
+        return sum(1 for line in f if "getppid(" in line)
 
 
 def options(argv):
-    o = {"build": "build", "rounds": 7, "libc-calls": 200000, "sys-calls": 2000000}
+    o = {"build": "build", "rounds": 7, "libc-calls": 200000, "sys-calls": 2000000,
+         "peer-calls": 20000}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -95,58 +148,82 @@ def main():
     floor = os.path.join(b, "bench", "dc-floor")
     floor_obj = os.path.join(b, "bench", "floor.bpf.o")
     work = tempfile.mkdtemp(prefix="dc-percall-")
-    targets = []
-    for name, cfg, calls in (("libc getppid (uprobe + uretprobe)", LIBC, o["libc-calls"]),
-                             ("getppid system call (tracepoints)", SYS, o["sys-calls"])):
-        yaml = os.path.join(work, "%d.yaml" % len(targets))
-        obj = yaml[:-5] + ".bpf.o"
-        with open(yaml, "w") as f:
-            f.write(cfg)
-        subprocess.run([gen, "-q", "-o", obj, yaml], check=True)
-        targets.append((name, obj, calls))
     out = os.path.join(work, "traces")
     os.mkdir(out)
-    got, argvs = {}, {}
+    libc = bpftrace_peer.libc_path(b)
+    tools = {v: shutil.which(v) for v, _, kind, _ in VARIANTS if kind in ("peer", "ptrace")}
+    targets = []
+    for key, name, cfg, calls, probe in (
+            ("libc", "libc getppid (uprobe + uretprobe)", LIBC, o["libc-calls"],
+             ("libc", "getppid", "uprobe")),
+            ("sys", "getppid system call (tracepoints)", SYS, o["sys-calls"],
+             ("syscalls", "getppid", "syscall"))):
+        yaml = os.path.join(work, key + ".yaml")
+        obj = os.path.join(work, key + ".bpf.o")
+        bt = os.path.join(work, key + ".bt")
+        with open(yaml, "w") as f:
+            f.write(cfg)
+        with open(bt, "w") as f:
+            f.write(bpftrace_peer.script(libc, [probe]))
+        subprocess.run([gen, "-q", "-o", obj, yaml], check=True)
+        targets.append((key, name, Loop(obj=obj, bt=bt, out=out, run=run, floor=floor,
+                                        floor_obj=floor_obj, log=os.path.join(work, "peer.log")),
+                        calls))
+
+    def variants(key, kinds=None):
+        return [v for v in VARIANTS if key in v[1] and (kinds is None or v[2] in kinds)
+                and (v[0] not in tools or tools[v[0]])]
+
+    def once(key, c, calls, v, got):
+        name, _, kind, argv = v
+        n = o["peer-calls"] if kind == "ptrace" else calls
+        c.cmd, c.tool = [loop, str(n)], tools.get(name)
+        if os.path.exists(c.log):
+            os.unlink(c.log)
+        got.setdefault((key, name), []).append(measure(argv(c)))
+        if kind in ("peer", "ptrace"):
+            got[(key, name)][-1].append(events(name, c.log) / calls_made(n))
+
+    got, bpf = {}, {}
     for r in range(o["rounds"]):
-        for name, obj, calls in targets:
-            cmd = [loop, str(calls)]
-            argv = {"none": cmd,
-                    "floor": [floor, floor_obj, obj, "--"] + cmd,
-                    "trace": [run, "-q", "-o", out, obj, "--"] + cmd,
-                    "profile": [run, "-q", "--profile", "-o", out, obj, "--"] + cmd}
-            for i in range(len(VARIANTS)):
-                v = VARIANTS[(i + r) % len(VARIANTS)]
-                got.setdefault((name, v), []).append(measure(argv[v]))
-            argvs[name] = argv
+        for key, _, c, calls in targets:
+            vs = variants(key)
+            for i in range(len(vs)):
+                once(key, c, calls, vs[(i + r) % len(vs)], got)
         for t in os.listdir(out):
             os.unlink(os.path.join(out, t))
     stats = enable_bpf_stats()
-    bpf = {}
     for r in range(o["rounds"] if stats is not None else 0):
-        for name, _, _ in targets:
-            for i in range(3):
-                v = VARIANTS[1 + (i + r) % 3]
-                bpf.setdefault((name, v), []).append(measure(argvs[name][v])[3:])
+        for key, _, c, calls in targets:
+            vs = variants(key, ("bpf",))
+            for i in range(len(vs)):
+                once(key, c, calls, vs[(i + r) % len(vs)], bpf)
         for t in os.listdir(out):
             os.unlink(os.path.join(out, t))
     if stats is not None:
         os.close(stats)
 
     print("Machine: %s. Command: `bench/percall.py %s --rounds %d --libc-calls %d "
-          "--sys-calls %d`; medians of %d interleaved rounds.\n" %
-          (describe(), b, o["rounds"], o["libc-calls"], o["sys-calls"], o["rounds"]))
+          "--sys-calls %d --peer-calls %d`; medians of %d interleaved rounds.\n" %
+          (describe(), b, o["rounds"], o["libc-calls"], o["sys-calls"], o["peer-calls"],
+           o["rounds"]))
     print("| loop | variant | wall ns/call | x floor | thread CPU ns/call | x floor "
-          "| tracer CPU ns/call | BPF entry ns/call | BPF exit ns/call |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-    for name, _, _ in targets:
-        med = {v: [statistics.median(m[k] for m in got[(name, v)]) for k in range(3)]
-               for v in VARIANTS}
-        for v in VARIANTS:
-            w, c, t = med[v][:3]
-            b = ["%.0f" % statistics.median(m[k] for m in bpf[(name, v)])
-                 if (name, v) in bpf else "-" for k in range(2)]
-            print("| %s | %s | %.0f | %.2f | %.0f | %.2f | %.0f | %s | %s |" %
-                  (name, v, w, w / med["floor"][0], c, c / med["floor"][1], t, b[0], b[1]))
+          "| tracer CPU ns/call | BPF entry ns/call | BPF exit ns/call | events / calls |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for key, name, _, _ in targets:
+        def med(v, k, runs=got):
+            return statistics.median(m[k] for m in runs[(key, v)])
+        for v, loops, kind, _ in VARIANTS:
+            if key not in loops:
+                continue
+            if (key, v) not in got:
+                print("| %s | %s | not installed | - | - | - | - | - | - | - |" % (name, v))
+                continue
+            w, c, t = (med(v, k) for k in range(3))
+            bs = ["%.0f" % med(v, 3 + k, bpf) if (key, v) in bpf else "-" for k in range(2)]
+            ev = "%.3f" % med(v, 5) if kind in ("peer", "ptrace") else "-"
+            print("| %s | %s | %.0f | %.2f | %.0f | %.2f | %.0f | %s | %s | %s |" %
+                  (name, v, w, w / med("floor", 0), c, c / med("floor", 1), t, bs[0], bs[1], ev))
 
 
 if __name__ == "__main__":
