@@ -13,6 +13,7 @@
 #include "dc_config.h"
 #include "dc_kernel.h"
 #include "dc_manifest.h"
+#include "dc_record.h"
 #include "dc_tpformat.h"
 
 /* The config entry that made a piece of generated code, for error messages. */
@@ -40,6 +41,7 @@ struct gen_class {
 	uint32_t probe; /* fentry: the one probe */
 	uint8_t nparams; /* fentry: where fexit finds the return value */
 	bool ret_void; /* fentry: nothing to read */
+	bool sys_raw, sys_tp; /* system calls: some by number, some by their tracepoints */
 	struct gen_origin origin;
 };
 
@@ -75,6 +77,8 @@ struct gen {
 	size_t repeats; /* selections of what was already probed */
 	size_t skipped; /* what optional groups found missing: binaries, events, functions */
 	struct dc_names syscalls; /* loaded on first use */
+	bool sys_tracepoints; /* no dispatcher: every system call on its tracepoints */
+	uint8_t sysnr_used[DC_SYSNR_MAX / 8]; /* numbers the dispatcher has a probe for */
 	struct dc_names tracepoints;
 	struct gen_kbtf *kbtf;
 	const char *tracefs;
@@ -117,6 +121,12 @@ int gen__hooks(struct gen *g, const char *obj_path);
 /* Loads @obj_path into the kernel to run the verifier on it, then unloads it. */
 int gen__verify(const struct gen *g, const char *obj_path);
 void gen__free(struct gen *g);
+
+/*
+ * The number of system call @sys (a tracepoint name) on this architecture,
+ * or -1 when it has none below DC_SYSNR_MAX, so that it needs tracepoints.
+ */
+int gen__sysnr(const char *sys);
 
 /* Resolving captures, per kind (args.c). */
 struct gen_kfunc;

@@ -7,6 +7,7 @@
  * meaning. The one exception is a custom hook's file, compiled as written.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,8 @@ enum tmpl {
 	T_PROLOGUE,
 	T_UPROBE,
 	T_SYSCALL,
+	T_SYSCALL_TP,
+	T_SYS_DISPATCH,
 	T_KPROBE,
 	T_FENTRY,
 	T_TP_POINT,
@@ -35,6 +38,8 @@ static const char *const tmpl_names[T_COUNT] = {
 	[T_PROLOGUE] = "prologue.bpf.c.in",
 	[T_UPROBE] = "uprobe.bpf.c.in",
 	[T_SYSCALL] = "syscall.bpf.c.in",
+	[T_SYSCALL_TP] = "syscall_tp.bpf.c.in",
+	[T_SYS_DISPATCH] = "sys_dispatch.bpf.c.in",
 	[T_KPROBE] = "kprobe.bpf.c.in",
 	[T_FENTRY] = "fentry.bpf.c.in",
 	[T_TP_POINT] = "tp_point.bpf.c.in",
@@ -322,6 +327,8 @@ static int render_class(struct renderer *r, size_t i)
 		slots[4].value = xkey.len ? xkey.p : "";
 		err = fill(r, class_tmpl(c), slots);
 	}
+	if (!err && c->kind == DC_KIND_SYSCALL && c->sys_tp)
+		err = fill(r, T_SYSCALL_TP, slots);
 	if (!err)
 		err = add_span(r->g, first, r->line, &c->origin, NULL);
 	dc_buf_free(&cap);
@@ -367,6 +374,51 @@ static int render_hook(struct renderer *r, const struct gen_hook *h)
 	return err;
 }
 
+/* The programs of the system calls traced by number, when there are any. */
+static int render_dispatch(struct renderer *r)
+{
+	struct dc_buf table = { 0 }, enter = { 0 }, leave = { 0 };
+	struct slot slots[] = { { "TABLE", "" }, { "ENTER", "" }, { "EXIT", "" }, {} };
+	const struct gen *g = r->g;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < g->man.nprobes; i++) {
+		const struct dc_mprobe *p = &g->man.probes[i];
+
+		if (p->kind == 's' && p->sys_raw)
+			dc_buf_printf(&table, "\t[%" PRIu32 "] = { %" PRIu32 ", %" PRIu32 " },\n",
+				      p->sysnr, p->id + 1, p->cls);
+	}
+	for (i = 0; i < g->nclasses; i++) {
+		if (!g->classes[i].sys_raw)
+			continue;
+		dc_buf_printf(&enter,
+			      "\tcase %zu:\n\t\tdc_c%zu_enter(regs, true, e->probe1 - 1);\n"
+			      "\t\tbreak;\n",
+			      i, i);
+		dc_buf_printf(&leave, "\tcase %zu:\n\t\tret = dc_c%zu_leave(f, ret);\n\t\tbreak;\n",
+			      i, i);
+	}
+	if (table.len) {
+		err = dc_buf_cstr(&table);
+		if (!err)
+			err = dc_buf_cstr(&enter);
+		if (!err)
+			err = dc_buf_cstr(&leave);
+	}
+	if (table.len && !err) {
+		slots[0].value = table.p;
+		slots[1].value = enter.p;
+		slots[2].value = leave.p;
+		err = fill(r, T_SYS_DISPATCH, slots);
+	}
+	dc_buf_free(&table);
+	dc_buf_free(&enter);
+	dc_buf_free(&leave);
+	return err;
+}
+
 int gen__render(struct gen *g, const struct gen_dirs *d, struct dc_buf *out)
 {
 	const struct slot none[] = { { NULL, NULL } };
@@ -385,6 +437,8 @@ int gen__render(struct gen *g, const struct gen_dirs *d, struct dc_buf *out)
 		if (!err)
 			err = render_class(&r, i);
 	}
+	if (!err)
+		err = render_dispatch(&r);
 	for (i = 0; !err && i < g->nhooks; i++)
 		err = render_hook(&r, &g->hooks[i]);
 	for (i = 0; i < T_COUNT; i++)

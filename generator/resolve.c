@@ -245,6 +245,19 @@ static int add_probe(struct gen *g, const struct dc_config *cfg, const struct dc
 		if (err)
 			return err;
 	}
+	if (in->kind == 's') {
+		int nr = g->sys_tracepoints ? -1 : gen__sysnr(in->sys);
+
+		/* A second name for one number (an alias) keeps its tracepoints. */
+		p.sys_raw = nr >= 0 && !(g->sysnr_used[nr / 8] & (1u << (nr % 8)));
+		if (p.sys_raw) {
+			p.sysnr = nr;
+			g->sysnr_used[nr / 8] |= 1u << (nr % 8);
+			g->classes[p.cls].sys_raw = true;
+		} else {
+			g->classes[p.cls].sys_tp = true;
+		}
+	}
 	p.nfields = in->cap->nfields;
 	for (i = 0; i < in->cap->nfields; i++)
 		memcpy(p.field[i], in->cap->field[i].name, DC_FIELD_MAX);

@@ -12,6 +12,7 @@
 #include "dc_err.h"
 #include "dc_file.h"
 #include "dc_manifest.h"
+#include "dc_record.h"
 
 #define MAGIC "datacrumbs-manifest 2"
 #define MAX_PROBES (1u << 20)
@@ -115,7 +116,8 @@ static int check_probe(const struct dc_manifest *m, const struct dc_mprobe *p)
 		return dc_err(-EINVAL, "probe %" PRIu32 ": bad name", p->id);
 	if ((p->kind == 'u' || p->kind == 'd') && p->target >= m->ntargets)
 		return dc_err(-EINVAL, "probe %" PRIu32 ": no such target", p->id);
-	if (p->kind == 's' && (!p->sys || !dc_symbol_name_ok(p->sys)))
+	if (p->kind == 's' &&
+	    (!p->sys || !dc_symbol_name_ok(p->sys) || (p->sys_raw && p->sysnr >= DC_SYSNR_MAX)))
 		return dc_err(-EINVAL, "probe %" PRIu32 ": bad system call", p->id);
 	if (strchr("tkfd", p->kind) && !point_ok(p->kind, p->point))
 		return dc_err(-EINVAL, "probe %" PRIu32 ": bad attach point", p->id);
@@ -240,6 +242,8 @@ int dc_manifest__encode(const struct dc_manifest *m, struct dc_buf *b)
 			dc_buf_puts(b, "-\t");
 		if (p->kind == 'u')
 			dc_buf_printf(b, "0x%" PRIx64 "\t", p->offset);
+		else if (p->kind == 's' && p->sys_raw)
+			dc_buf_printf(b, "%s@%" PRIu32 "\t", p->sys, p->sysnr);
 		else if (p->kind == 's')
 			dc_buf_printf(b, "%s\t", p->sys);
 		else if (p->point)
@@ -291,7 +295,7 @@ static bool parse_u64(const char *s, int base, uint64_t max, uint64_t *v)
 static int decode_probe(struct dc_manifest *m, char **f, size_t lineno)
 {
 	struct dc_mprobe p = { 0 };
-	char *tok, *save = NULL, *slash;
+	char *tok, *save = NULL, *slash, *at;
 	uint64_t v;
 
 	if (!parse_u64(f[1], 10, MAX_PROBES, &v) || v != m->nprobes)
@@ -315,6 +319,15 @@ static int decode_probe(struct dc_manifest *m, char **f, size_t lineno)
 			return dc_err(-EINVAL, "manifest line %zu: bad offset", lineno);
 	} else if (p.kind == 's') {
 		p.sys = f[8];
+		at = strchr(f[8], '@');
+		if (at) {
+			*at = '\0';
+			if (!parse_u64(at + 1, 10, DC_SYSNR_MAX - 1, &v))
+				return dc_err(-EINVAL, "manifest line %zu: bad system call number",
+					      lineno);
+			p.sys_raw = true;
+			p.sysnr = v;
+		}
 	} else if (strcmp(f[8], "-")) {
 		p.point = f[8];
 		slash = strchr(f[8], '/');

@@ -25,7 +25,8 @@ struct dc_mtarget {
 /*
  * Probe kinds, as the manifest spells them:
  *   'u' uprobe + uretprobe on target+offset      programs dc_c<cls>_entry/_exit
- *   's' system call tracepoints sys_enter/exit_<sys>          dc_c<cls>_entry/_exit
+ *   's' system call <sys>: number @sysnr on raw_syscalls      dc_sys_enter/_exit
+ *       sys_enter/exit, else its tracepoints sys_enter/exit_<sys> dc_c<cls>_entry/_exit
  *   't' tracepoint @point, paired with @exit_point if set     dc_c<cls>_entry[/_exit]
  *   'k' kprobe + kretprobe on kernel function @point          dc_c<cls>_entry/_exit
  *   'f' fentry + fexit on kernel function @point              dc_f<id>_entry/_exit
@@ -41,6 +42,8 @@ struct dc_mprobe {
 	char *name;
 	uint32_t target; /* 'u', 'd': index into targets */
 	char *sys; /* 's': system call name */
+	bool sys_raw; /* 's': traced by the dispatcher, as number sysnr */
+	uint32_t sysnr;
 	char *point; /* 't': group:event, 'k'/'f': function, 'd': provider:name */
 	char *exit_point; /* 't', 'd': the event ending the span, or NULL */
 	uint64_t offset; /* 'u': file offset in the target */

@@ -46,7 +46,7 @@ bool dc_objload__is_hook(const char *name)
 	unsigned int n;
 	char tail[8];
 
-	if (!strncmp(name, "dc_on_", 6))
+	if (!strncmp(name, "dc_on_", 6) || !strncmp(name, "dc_sys_", 7))
 		return false;
 	if (sscanf(name, "dc_c%u_%7s", &n, tail) == 2 &&
 	    (!strcmp(tail, "entry") || !strcmp(tail, "exit")))

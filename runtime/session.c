@@ -189,6 +189,16 @@ struct bpf_program *session__class_prog(struct session *s, uint32_t cls, bool ex
 	return cls < s->nclass_progs ? s->class_progs[2 * cls + exit] : NULL;
 }
 
+/* Uprobes and system calls have a pair of programs each; other kinds are checked later. */
+static bool session__has_progs(struct session *s, const struct dc_mprobe *p)
+{
+	if (p->kind == 's' && p->sys_raw)
+		return bpf_object__find_program_by_name(s->obj, "dc_sys_enter") &&
+		       bpf_object__find_program_by_name(s->obj, "dc_sys_exit");
+	return !strchr("us", p->kind) ||
+	       (session__class_prog(s, p->cls, false) && session__class_prog(s, p->cls, true));
+}
+
 int session__open(struct session **out, const char *path, const struct session_opts *o)
 {
 	struct dc_cfg cfg = { .follow_all = o->follow_all,
@@ -222,9 +232,7 @@ int session__open(struct session **out, const char *path, const struct session_o
 	if (err)
 		goto fail;
 	for (i = 0; i < s->man->nprobes; i++)
-		if (strchr("us", s->man->probes[i].kind) &&
-		    (!session__class_prog(s, s->man->probes[i].cls, false) ||
-		     !session__class_prog(s, s->man->probes[i].cls, true))) {
+		if (!session__has_progs(s, &s->man->probes[i])) {
 			err = dc_err(-ENOEXEC,
 				     "%s: probe %zu has no programs: manifest and object "
 				     "disagree",
@@ -316,6 +324,33 @@ static int attach_syscall_at(void *ctx, size_t i)
 	return err;
 }
 
+/* The dispatcher's two raw tracepoint links serve every system call it has a number for. */
+static int attach_dispatcher(struct session *s, size_t n)
+{
+	static const char *const progs[2] = { "dc_sys_enter", "dc_sys_exit" };
+	struct bpf_link *l[2] = { NULL, NULL };
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < 2 && !err; i++) {
+		l[i] = bpf_program__attach(bpf_object__find_program_by_name(s->obj, progs[i]));
+		if (!l[i])
+			err = -errno;
+	}
+	if (err) {
+		bpf_link__destroy(l[0]);
+		for (i = 0; i < s->man->nprobes; i++)
+			if (s->man->probes[i].kind == 's' && s->man->probes[i].sys_raw &&
+			    add_skip(s, i, err))
+				return -ENOMEM;
+		return 0;
+	}
+	count_attached(s, n);
+	progress__add(&s->progress, n);
+	err = add_link(s, l[0]);
+	return err ? err : add_link(s, l[1]);
+}
+
 /*
  * Each tracepoint link waits about a millisecond in the kernel here, most of
  * it not running: from several threads the waits overlap.
@@ -323,15 +358,20 @@ static int attach_syscall_at(void *ctx, size_t i)
 static int attach_syscalls(struct session *s)
 {
 	struct syscalls sc = { s, calloc(s->man->nprobes ? s->man->nprobes : 1, sizeof(uint32_t)) };
-	size_t i, n = 0;
-	int err;
+	size_t i, n = 0, nraw = 0;
+	int err = 0;
 
 	if (!sc.idx)
 		return -ENOMEM;
 	for (i = 0; i < s->man->nprobes; i++)
-		if (s->man->probes[i].kind == 's')
+		if (s->man->probes[i].kind == 's' && s->man->probes[i].sys_raw)
+			nraw++;
+		else if (s->man->probes[i].kind == 's')
 			sc.idx[n++] = i;
-	err = parallel__for(n, SYSCALL_THREADS, attach_syscall_at, &sc);
+	if (nraw)
+		err = attach_dispatcher(s, nraw);
+	if (!err)
+		err = parallel__for(n, SYSCALL_THREADS, attach_syscall_at, &sc);
 	free(sc.idx);
 	return err;
 }
@@ -386,7 +426,7 @@ int session__attach(struct session *s, const struct session_opts *o)
 			return err;
 	}
 	for (i = 0; i < s->man->nprobes; i++)
-		need_tracefs |= s->man->probes[i].kind == 's';
+		need_tracefs |= s->man->probes[i].kind == 's' && !s->man->probes[i].sys_raw;
 	if (need_tracefs && (err = dc_tracefs_need(&tracefs)))
 		return err;
 	clock_gettime(CLOCK_MONOTONIC, &start);

@@ -149,9 +149,48 @@ struct {
 #define DC_UARG_4(x) PT_REGS_PARM5(x)
 #if defined(__TARGET_ARCH_x86)
 #define DC_UARG_5(x) (((struct pt_regs *)(x))->r9)
+#define DC_SYS_ARG6(regs) BPF_CORE_READ(regs, r9)
 #elif defined(__TARGET_ARCH_arm64)
 #define DC_UARG_5(x) (((struct user_pt_regs *)(x))->regs[5])
+#define DC_SYS_ARG6(regs) BPF_CORE_READ(regs, regs[5])
 #endif
+
+/*
+ * A syscalls:sys_enter_* record, as every kernel lays it out. Not the CO-RE
+ * type: the verifier takes a context read only at ctx + a constant, and a
+ * relocated offset is added to ctx in a register first.
+ */
+struct dc_sys_enter_rec {
+	__u64 common;
+	__s64 nr;
+	__u64 args[6];
+};
+
+/*
+ * A system call's arguments: from the task's registers when the raw
+ * tracepoint dispatcher runs (raw), else from the sys_enter_* record.
+ */
+static __always_inline __u64 dc_sys_arg(void *src, bool raw, int n)
+{
+	struct pt_regs *regs = src;
+
+	if (!raw)
+		return ((struct dc_sys_enter_rec *)src)->args[n];
+	switch (n) {
+	case 0:
+		return PT_REGS_PARM1_CORE_SYSCALL(regs);
+	case 1:
+		return PT_REGS_PARM2_CORE_SYSCALL(regs);
+	case 2:
+		return PT_REGS_PARM3_CORE_SYSCALL(regs);
+	case 3:
+		return PT_REGS_PARM4_CORE_SYSCALL(regs);
+	case 4:
+		return PT_REGS_PARM5_CORE_SYSCALL(regs);
+	default:
+		return DC_SYS_ARG6(regs);
+	}
+}
 
 static __always_inline struct dc_stats *dc_stats_get(void)
 {

@@ -17,6 +17,8 @@
 /* Bytes of a path copied in the kernel; longer paths are cut here. */
 #define DC_PATH_MAX 256
 #define DC_COMM_LEN 16
+/* System call numbers the raw tracepoint dispatcher covers; others use tracepoints. */
+#define DC_SYSNR_MAX 1024
 /* Bytes of a new program's environment sent at exec, for its rank. */
 #define DC_ENV_MAX 16384
 /* --cgroup directories and --comm names one run can select. */

@@ -69,15 +69,29 @@ def main():
             expect_error(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
                           *grant, RUN, "-o", "/tmp", obj, "--", "true"],
                          "as nobody with caps '%s'" % caps, needle)
-        # Both, as nobody: where tracefs is closed to others (Debian's 0700),
-        # it is what is missing next.
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                  "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon", RUN]
+        # Both, as nobody: system calls go through the raw tracepoint
+        # dispatcher, which needs no tracefs, so they are traced.
+        shared = os.path.join(work, "shared")
+        os.mkdir(shared)
+        os.chmod(shared, 0o777)
+        code, _, err = run(nobody + ["-o", shared, obj, "--", "true"], timeout=60)
+        check(code == 0 and len(os.listdir(shared)) == 1,
+              "as nobody with CAP_BPF and CAP_PERFMON: exit %d, files %s (%r)" %
+              (code, os.listdir(shared), err))
+        # Tracepoints of their own need tracefs: where it is closed to others
+        # (Debian's 0700), it is what is missing next.
         tracefs = os.stat("/sys/kernel/tracing").st_mode if os.path.isdir(
             "/sys/kernel/tracing/events") else 0o005
         if not tracefs & 0o005:
-            expect_error(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                          "--inh-caps=-all,+bpf,+perfmon", "--ambient-caps=+bpf,+perfmon",
-                          RUN, "-o", "/tmp", obj, "--", "true"],
-                         "as nobody with CAP_BPF and CAP_PERFMON",
+            tp = os.path.join(work, "tp.yaml")
+            with open(tp, "w") as f:
+                f.write("module: tp\nprobes:\n  - kind: tracepoint\n    cat: SCHED\n"
+                        "    functions: [sched:sched_process_fork]\n")
+            tp_obj = generate([tp], os.path.join(work, "tp.bpf.o"))
+            expect_error(nobody + ["-o", "/tmp", tp_obj, "--", "true"],
+                         "as nobody with CAP_BPF and CAP_PERFMON, tracepoints",
                          "/sys/kernel/tracing: permission denied")
     else:
         print("note: the unprivileged case needs root to drop from and setpriv; not run")
