@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
- * dc-floor FLOOR.bpf.o OBJECT.bpf.o -- COMMAND [ARG]...
+ * dc-floor [--tracepoints] FLOOR.bpf.o OBJECT.bpf.o -- COMMAND [ARG]...
  *
  * Attaches the programs of FLOOR (bench/floor.bpf.c, which do nothing) to
  * every uprobe and system call OBJECT's manifest lists, the way
  * datacrumbs-run attaches them (uprobe_multi links where the kernel has
- * them, tracepoint links), runs COMMAND and exits with its status. What
- * COMMAND loses to the probes is then the floor no tracer can go below.
+ * them; the raw sys_enter/sys_exit pair for system calls it has a number
+ * for, their syscalls:* tracepoints for the rest, or for all of them with
+ * --tracepoints), runs COMMAND and exits with its status. What COMMAND
+ * loses to the probes is then the floor no tracer can go below.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,8 +27,9 @@
 
 struct floor {
 	struct bpf_object *obj;
-	struct bpf_program *entry, *exit, *sys_enter, *sys_exit;
-	bool multi;
+	struct bpf_program *entry, *exit, *sys_enter, *sys_exit, *raw_enter, *raw_exit;
+	bool multi, tracepoints;
+	bool raw_attached;
 	struct bpf_link **links;
 	int *fds; /* uprobe_multi links */
 	size_t nlinks, nfds;
@@ -73,12 +77,24 @@ static int attach_uprobe(struct floor *f, const char *path, uint64_t off)
 	return 0;
 }
 
-static int attach_syscall(struct floor *f, const char *sys)
+static int attach_syscall(struct floor *f, const struct dc_mprobe *p)
 {
+	const char *sys = p->sys;
 	struct bpf_link *l;
 	char tp[96];
 	int i, err = 0;
 
+	if (p->sys_raw && !f->tracepoints) {
+		/* One pair serves every number, as datacrumbs-run's dispatcher. */
+		for (i = 0; !err && !f->raw_attached && i < 2; i++) {
+			l = bpf_program__attach(i ? f->raw_exit : f->raw_enter);
+			if (!l)
+				return dc_err(-errno, "raw_syscalls: %s", strerror(errno));
+			err = keep(f, l, -1);
+		}
+		f->raw_attached = true;
+		return err;
+	}
 	for (i = 0; !err && i < 2; i++) {
 		snprintf(tp, sizeof(tp), "sys_%s_%s", i ? "exit" : "enter", sys);
 		l = bpf_program__attach_tracepoint(i ? f->sys_exit : f->sys_enter, "syscalls", tp);
@@ -101,7 +117,9 @@ static int floor_attach(struct floor *f, const char *floor_path, const struct dc
 	f->exit = bpf_object__find_program_by_name(f->obj, "floor_exit");
 	f->sys_enter = bpf_object__find_program_by_name(f->obj, "floor_sys_enter");
 	f->sys_exit = bpf_object__find_program_by_name(f->obj, "floor_sys_exit");
-	if (!f->entry || !f->exit || !f->sys_enter || !f->sys_exit)
+	f->raw_enter = bpf_object__find_program_by_name(f->obj, "floor_raw_enter");
+	f->raw_exit = bpf_object__find_program_by_name(f->obj, "floor_raw_exit");
+	if (!f->entry || !f->exit || !f->sys_enter || !f->sys_exit || !f->raw_enter || !f->raw_exit)
 		return dc_err(-ENOEXEC, "%s: not bench/floor.bpf.o", floor_path);
 	f->multi = umulti__supported();
 	if (f->multi) {
@@ -117,36 +135,61 @@ static int floor_attach(struct floor *f, const char *floor_path, const struct dc
 		if (p->kind == 'u')
 			err = attach_uprobe(f, m->targets[p->target].path, p->offset);
 		else if (p->kind == 's')
-			err = attach_syscall(f, p->sys);
+			err = attach_syscall(f, p);
 	}
 	if (!err && !f->nlinks && !f->nfds)
 		err = dc_err(-ENOENT, "the object has no uprobes or system calls");
 	return err;
 }
 
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: dc-floor [--tracepoints] FLOOR.bpf.o OBJECT.bpf.o -- COMMAND [ARG]...\n"
+		"Attach the empty programs of FLOOR where OBJECT's manifest probes, run\n"
+		"COMMAND and exit with its status.\n"
+		"\n"
+		"  -t, --tracepoints  every system call on its syscalls:* tracepoints, as\n"
+		"                     datacrumbs-generate --syscall-tracepoints makes them\n"
+		"  -h, --help         show this help and exit\n");
+}
+
 int main(int argc, char **argv)
 {
+	static const struct option lopts[] = { { "tracepoints", no_argument, NULL, 't' },
+					       { "help", no_argument, NULL, 'h' },
+					       {} };
 	struct dc_manifest *m = NULL;
 	struct floor f = { 0 };
-	int status = 0, err;
+	int status = 0, err, c;
+	char **cmd;
 	pid_t pid;
 
 	dc_prog = "dc-floor";
-	if (argc < 5 || strcmp(argv[3], "--")) {
-		fprintf(stderr, "usage: dc-floor FLOOR.bpf.o OBJECT.bpf.o -- COMMAND [ARG]...\n");
+	while ((c = getopt_long(argc, argv, "+th", lopts, NULL)) != -1) {
+		if (c == 't') {
+			f.tracepoints = true;
+		} else {
+			usage(c == 'h' ? stdout : stderr);
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (argc - optind < 4 || strcmp(argv[optind + 2], "--")) {
+		usage(stderr);
 		return 2;
 	}
-	err = dc_manifest__read(argv[2], &m);
+	cmd = argv + optind + 3;
+	err = dc_manifest__read(argv[optind + 1], &m);
 	if (!err)
-		err = floor_attach(&f, argv[1], m);
+		err = floor_attach(&f, argv[optind], m);
 	if (!err) {
 		pid = fork();
 		if (pid == 0) {
-			execvp(argv[4], argv + 4);
+			execvp(cmd[0], cmd);
 			_exit(127);
 		}
 		if (pid < 0 || waitpid(pid, &status, 0) != pid)
-			err = dc_err(-errno, "running %s: %s", argv[4], strerror(errno));
+			err = dc_err(-errno, "running %s: %s", cmd[0], strerror(errno));
 	}
 	while (f.nlinks)
 		bpf_link__destroy(f.links[--f.nlinks]);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Per-call overhead on a tight loop of getppid(), as a libc function
-(uprobe + uretprobe) and as a system call (tracepoints):
+(uprobe + uretprobe) and as a system call (the raw sys_enter/sys_exit
+tracepoints datacrumbs-run attaches by default):
 
     bench/percall.py [BUILD_DIR] [--rounds N] [--libc-calls N] [--sys-calls N]
                      [--peer-calls N]
@@ -13,6 +14,11 @@ and drift fall on each alike:
             (bench/floor.c): the limit no tracer can go below;
   trace     datacrumbs-run, one event per call;
   profile   datacrumbs-run --profile, sums in the kernel;
+  floor-tp, trace-tp
+            the system call on its syscalls:sys_enter/exit_getppid
+            tracepoints instead (datacrumbs-generate --syscall-tracepoints):
+            programs run only for getppid, but each call fills a perf
+            record; a line under the table gives trace-tp against floor-tp;
   bpftrace  bpftrace on the same attach points, keeping the entry time per
             thread and writing one line per call to a file on exit
             (bench/bpftrace_peer.py);
@@ -72,6 +78,9 @@ VARIANTS = [
     ("floor", BOTH, "bpf", lambda c: [c.floor, c.floor_obj, c.obj, "--"] + c.cmd),
     ("trace", BOTH, "bpf", lambda c: [c.run, "-q", "-o", c.out, c.obj, "--"] + c.cmd),
     ("profile", BOTH, "bpf", lambda c: [c.run, "-q", "--profile", "-o", c.out, c.obj, "--"] + c.cmd),
+    ("floor-tp", ("sys",), "bpf",
+     lambda c: [c.floor, "--tracepoints", c.floor_obj, c.obj, "--"] + c.cmd),
+    ("trace-tp", ("sys",), "bpf", lambda c: [c.run, "-q", "-o", c.out, c.obj_tp, "--"] + c.cmd),
     ("bpftrace", BOTH, "peer", lambda c: bpftrace_peer.argv(c.tool, c.bt, c.log, c.cmd)),
     ("strace", ("sys",), "ptrace",
      lambda c: [c.tool, "-f", "-qq", "-o", c.log, "-e", "trace=getppid"] + c.cmd),
@@ -156,7 +165,7 @@ def main():
     for key, name, cfg, calls, probe in (
             ("libc", "libc getppid (uprobe + uretprobe)", LIBC, o["libc-calls"],
              ("libc", "getppid", "uprobe")),
-            ("sys", "getppid system call (tracepoints)", SYS, o["sys-calls"],
+            ("sys", "getppid system call", SYS, o["sys-calls"],
              ("syscalls", "getppid", "syscall"))):
         yaml = os.path.join(work, key + ".yaml")
         obj = os.path.join(work, key + ".bpf.o")
@@ -165,8 +174,11 @@ def main():
             f.write(cfg)
         with open(bt, "w") as f:
             f.write(bpftrace_peer.script(libc, [probe]))
+        obj_tp = os.path.join(work, key + "-tp.bpf.o")
         subprocess.run([gen, "-q", "-o", obj, yaml], check=True)
-        targets.append((key, name, Loop(obj=obj, bt=bt, out=out, run=run, floor=floor,
+        subprocess.run([gen, "-q", "--syscall-tracepoints", "-o", obj_tp, yaml], check=True)
+        targets.append((key, name, Loop(obj=obj, obj_tp=obj_tp, bt=bt, out=out, run=run,
+                                        floor=floor,
                                         floor_obj=floor_obj, log=os.path.join(work, "peer.log")),
                         calls))
 
@@ -230,6 +242,12 @@ def main():
             ev = "%.3f" % med(v, 5) if kind in ("peer", "ptrace") else "-"
             print("| %s | %s | %.0f | %.2f | %.0f | %.2f | %.0f | %s | %s | %s |" %
                   (name, v, w, w / med("floor", 0), c, c / med("floor", 1), t, bs[0], bs[1], ev))
+    if ("sys", "trace-tp") in got:
+        def tp(k):
+            return statistics.median(m[k] for m in got[("sys", "trace-tp")]) / \
+                statistics.median(m[k] for m in got[("sys", "floor-tp")])
+        print("\nOn the tracepoints, trace-tp is %.2fx floor-tp in wall time and %.2fx in "
+              "thread CPU." % (tp(0), tp(1)))
 
 
 if __name__ == "__main__":

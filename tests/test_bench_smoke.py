@@ -20,8 +20,10 @@ def main():
     check(status == 0, "percall.py failed (%d): %s" % (status, err))
     rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.splitlines()
             if line.startswith("| ") and not line.startswith(("| loop", "| ---"))]
-    base = ["none", "floor", "trace", "profile", "bpftrace"]
-    check([r[1] for r in rows] == base + ["ltrace"] + base + ["strace"], "rows: %s" % rows)
+    base = ["none", "floor", "trace", "profile"]
+    check([r[1] for r in rows] == base + ["bpftrace", "ltrace"] + base +
+          ["floor-tp", "trace-tp", "bpftrace", "strace"], "rows: %s" % rows)
+    check("trace-tp is " in out, "no line for the tracepoint path: " + out)
     for r in rows:
         if r[1] in ("bpftrace", "ltrace", "strace") and r[2] == "not installed":
             continue
