@@ -39,8 +39,9 @@ def tool(build, name):
 
 
 def functions(build, lib):
-    """Exported functions of @lib, one name per address, and its path; IFUNCs and
-    functions that return twice (which generate refuses) left out."""
+    """Exported functions of @lib, one name per address, and its path; IFUNCs,
+    functions that return twice and those that read their return address
+    (which generate refuses) left out."""
     for name in lib if isinstance(lib, list) else [lib]:
         p = subprocess.run([tool(build, "explore"), "--json", "--no-prototypes", name],
                            capture_output=True, text=True)
@@ -51,7 +52,7 @@ def functions(build, lib):
     doc = json.loads(p.stdout)
     names = [f["name"] for f in doc["functions"]
              if "dynsym" in f["tables"] and not f["ifunc"] and not f.get("returns_twice")
-             and f["bind"] != "local"]
+             and not f.get("reads_caller") and f["bind"] != "local"]
     return doc["target"]["path"], names
 
 
