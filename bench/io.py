@@ -12,8 +12,9 @@ in the same rounds with their order rotated so load and drift fall on each
 alike: no tracing (base); datacrumbs-run --profile; datacrumbs-run (trace);
 bpftrace with a script that records entry and exit time of every call on the
 same probes (bench/bpftrace_peer.py). The probes are write and read in libc
-(uprobe + uretprobe) and the write and read system calls (tracepoints), as
-the paper traces POSIX and system calls together.
+(uprobe + uretprobe) and the write and read system calls (datacrumbs: the
+raw sys_enter/sys_exit dispatcher; bpftrace: their tracepoints), as the
+paper traces POSIX and system calls together.
 
 Per variant, the median over rounds of the loop's wall seconds and of its
 thread's CPU seconds (user + system: probe handling runs in the kernel on
