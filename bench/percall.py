@@ -40,6 +40,7 @@ own with the kernel's BPF statistics on (BPF_ENABLE_STATS, which adds two
 clock reads to every program run and so stays out of the figures above),
 the time the programs themselves take per call, on entry and on exit.
 Prints a Markdown table."""
+import atexit
 import ctypes
 import os
 import platform
@@ -157,6 +158,7 @@ def main():
     floor = os.path.join(b, "bench", "dc-floor")
     floor_obj = os.path.join(b, "bench", "floor.bpf.o")
     work = tempfile.mkdtemp(prefix="dc-percall-")
+    atexit.register(shutil.rmtree, work, True)  # on sys.exit() from a failed run too
     out = os.path.join(work, "traces")
     os.mkdir(out)
     libc = bpftrace_peer.libc_path(b)
