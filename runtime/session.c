@@ -152,8 +152,9 @@ static int set_cfg(struct session *s, const struct dc_cfg *cfg)
 }
 
 /*
- * The programs of each capture class, found once: looking a name up walks
- * every program, and attaching 8,000 probes would do it 16,000 times.
+ * The programs of each capture class and the dispatcher's, found once:
+ * looking a name up walks every program, and attaching 8,000 probes would
+ * do it 16,000 times.
  */
 static int index_classes(struct session *s)
 {
@@ -166,6 +167,10 @@ static int index_classes(struct session *s)
 	{
 		const char *name = bpf_program__name(prog);
 
+		if (!strcmp(name, "dc_sys_enter") || !strcmp(name, "dc_sys_exit")) {
+			s->sys_progs[name[8] == 'x'] = prog;
+			continue;
+		}
 		if (sscanf(name, "dc_c%u_%7[a-z]%n", &cls, kind, &used) != 2 || name[used] ||
 		    (strcmp(kind, "entry") && strcmp(kind, "exit")))
 			continue;
@@ -193,8 +198,7 @@ struct bpf_program *session__class_prog(struct session *s, uint32_t cls, bool ex
 static bool session__has_progs(struct session *s, const struct dc_mprobe *p)
 {
 	if (p->kind == 's' && p->sys_raw)
-		return bpf_object__find_program_by_name(s->obj, "dc_sys_enter") &&
-		       bpf_object__find_program_by_name(s->obj, "dc_sys_exit");
+		return s->sys_progs[0] && s->sys_progs[1];
 	return !strchr("us", p->kind) ||
 	       (session__class_prog(s, p->cls, false) && session__class_prog(s, p->cls, true));
 }
@@ -327,13 +331,12 @@ static int attach_syscall_at(void *ctx, size_t i)
 /* The dispatcher's two raw tracepoint links serve every system call it has a number for. */
 static int attach_dispatcher(struct session *s, size_t n)
 {
-	static const char *const progs[2] = { "dc_sys_enter", "dc_sys_exit" };
 	struct bpf_link *l[2] = { NULL, NULL };
 	size_t i;
 	int err = 0;
 
 	for (i = 0; i < 2 && !err; i++) {
-		l[i] = bpf_program__attach(bpf_object__find_program_by_name(s->obj, progs[i]));
+		l[i] = bpf_program__attach(s->sys_progs[i]);
 		if (!l[i])
 			err = -errno;
 	}

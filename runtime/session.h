@@ -57,6 +57,7 @@ struct session {
 	struct attach_stats stats;
 	struct bpf_program **class_progs; /* entry and exit of each capture class */
 	size_t nclass_progs;
+	struct bpf_program *sys_progs[2]; /* the system call dispatcher's entry and exit */
 	int procs_fd, stats_fd, events_fd;
 };
 
