@@ -230,9 +230,12 @@ def main():
     print("| loop | variant | wall ns/call | x floor | thread CPU ns/call | x floor "
           "| tracer CPU ns/call | BPF entry ns/call | BPF exit ns/call | events / calls |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    def median(key, v, k, runs=got):
+        return statistics.median(m[k] for m in runs[(key, v)])
+
     for key, name, _, _ in targets:
         def med(v, k, runs=got):
-            return statistics.median(m[k] for m in runs[(key, v)])
+            return median(key, v, k, runs)
         for v, loops, kind, _ in VARIANTS:
             if key not in loops:
                 continue
@@ -245,11 +248,9 @@ def main():
             print("| %s | %s | %.0f | %.2f | %.0f | %.2f | %.0f | %s | %s | %s |" %
                   (name, v, w, w / med("floor", 0), c, c / med("floor", 1), t, bs[0], bs[1], ev))
     if ("sys", "trace-tp") in got:
-        def tp(k):
-            return statistics.median(m[k] for m in got[("sys", "trace-tp")]) / \
-                statistics.median(m[k] for m in got[("sys", "floor-tp")])
         print("\nOn the tracepoints, trace-tp is %.2fx floor-tp in wall time and %.2fx in "
-              "thread CPU." % (tp(0), tp(1)))
+              "thread CPU." % tuple(median("sys", "trace-tp", k) / median("sys", "floor-tp", k)
+                                    for k in (0, 1)))
 
 
 if __name__ == "__main__":
