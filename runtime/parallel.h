@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Attaching spends most of its time waiting in the kernel (IPIs, grace
- * periods, page copies in every process mapping a library), so links made
- * from several threads at once overlap their waits.
+ * Attaching tracepoints and perf-event uprobes spends most of its time
+ * waiting in the kernel (IPIs, grace periods, event setup), so links made
+ * from several threads at once overlap their waits. uprobe_multi links do
+ * not: they queue on one lock (see uattach.c).
  */
 #ifndef DC_PARALLEL_H
 #define DC_PARALLEL_H
