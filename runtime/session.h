@@ -59,6 +59,7 @@ struct session {
 	size_t nclass_progs;
 	struct bpf_program *sys_progs[2]; /* the system call dispatcher's entry and exit */
 	int procs_fd, stats_fd, events_fd;
+	struct uwarm *warm; /* registers a probe while the programs load */
 };
 
 int session__open(struct session **out, const char *path, const struct session_opts *o);
@@ -95,5 +96,13 @@ int uattach__attach(struct session *s);
 bool umulti__supported(void);
 int umulti__attach(int prog_fd, const char *path, const uint64_t *offsets, const uint64_t *cookies,
 		   size_t n, bool ret);
+/* A program that does nothing, loadable for uprobe_multi links. */
+int umulti__trivial_prog(void);
+/*
+ * Keeps uprobe registration on its fast path until uwarm__stop(), which
+ * hands the links it made to @s for detach.
+ */
+int uwarm__start(struct uwarm **out);
+int uwarm__stop(struct uwarm *w, struct session *s);
 
 #endif

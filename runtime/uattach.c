@@ -6,11 +6,13 @@
  * several threads only queue on it and switch between them: here 8,414
  * uprobes took 287 ms from four threads and 57 ms from one. Probes attached
  * one by one (perf events) spend time outside that lock too, and go from
- * several threads: 1,000 took 1.6 s from one and 1.1 s from four. Before any link is made, each offset's
- * first instruction is read from the binary and the ones the kernel would
- * refuse are dropped, as are those an earlier run found refused (the attach
- * cache), so one bad offset does not fail a link of a thousand. What is
- * still refused is found by halving the batch, and remembered.
+ * several threads: 1,000 took 1.6 s from one and 1.1 s from four (the
+ * first registration's wait is paid while the programs load, see uwarm.c).
+ * Before any link is made, each offset's first instruction is read from the
+ * binary and the ones the kernel would refuse are dropped, as are those an
+ * earlier run found refused (the attach cache), so one bad offset does not
+ * fail a link of a thousand. What is still refused is found by halving the
+ * batch, and remembered.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -50,21 +50,27 @@ int umulti__attach(int prog_fd, const char *path, const uint64_t *offsets, const
 	return fd < 0 ? -errno : (int)fd;
 }
 
-/*
- * A kernel that knows uprobe_multi rejects the path "/" as not a regular
- * file (EBADF); one that does not rejects the attach type (EINVAL).
- */
-bool umulti__supported(void)
+int umulti__trivial_prog(void)
 {
 	static const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = DC_TRACE_UPROBE_MULTI);
+
+	return bpf_prog_load(BPF_PROG_TYPE_KPROBE, "dc_probe_um", "GPL", insns, 2, &opts);
+}
+
+/*
+ * A kernel that knows uprobe_multi rejects the path "/" as not a regular
+ * file (EBADF); one that does not rejects the attach type (EINVAL).
+ */
+bool umulti__supported(void)
+{
 	uint64_t off = 0;
 	int prog, link;
 
-	prog = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "dc_probe_um", "GPL", insns, 2, &opts);
+	prog = umulti__trivial_prog();
 	if (prog < 0)
 		return false;
 	link = umulti__attach(prog, "/", &off, NULL, 1, false);
