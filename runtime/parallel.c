@@ -49,9 +49,9 @@ int parallel__for(size_t n, unsigned int threads, int (*fn)(void *ctx, size_t i)
 	return p.err;
 }
 
-static double since(const struct timespec *a, const struct timespec *b)
+double timespec__ms(const struct timespec *a, const struct timespec *b)
 {
-	return (b->tv_sec - a->tv_sec) + (b->tv_nsec - a->tv_nsec) / 1e9;
+	return (b->tv_sec - a->tv_sec) * 1e3 + (b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
 void progress__start(struct progress *p, size_t total)
@@ -73,7 +73,8 @@ void progress__add(struct progress *p, size_t n)
 	p->done += n;
 	if (p->tty) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (since(&p->start, &now) >= 0.25 && since(&p->shown_at, &now) >= 0.1) {
+		if (timespec__ms(&p->start, &now) >= 250 &&
+		    timespec__ms(&p->shown_at, &now) >= 100) {
 			fprintf(stderr, "\r%s: attaching probes: %zu/%zu", dc_prog, p->done,
 				p->total);
 			fflush(stderr);

@@ -20,6 +20,9 @@
  */
 int parallel__for(size_t n, unsigned int threads, int (*fn)(void *ctx, size_t i), void *ctx);
 
+/* Milliseconds from @a to @b. */
+double timespec__ms(const struct timespec *a, const struct timespec *b);
+
 /* "attaching probes: done/total" on a terminal, for sets slow to attach. */
 struct progress {
 	pthread_mutex_t lock;

@@ -392,7 +392,7 @@ static double ms_since(const struct timespec *a)
 	struct timespec b;
 
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	return (b.tv_sec - a->tv_sec) * 1e3 + (b.tv_nsec - a->tv_nsec) / 1e6;
+	return timespec__ms(a, &b);
 }
 
 static int cmp_skip(const void *a, const void *b)

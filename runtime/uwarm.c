@@ -34,11 +34,6 @@ struct uwarm {
 	size_t n;
 };
 
-static long ns_between(const struct timespec *a, const struct timespec *b)
-{
-	return (b->tv_sec - a->tv_sec) * 1000000000L + (b->tv_nsec - a->tv_nsec);
-}
-
 static void *uwarm_loop(void *arg)
 {
 	struct uwarm *w = arg;
@@ -57,9 +52,12 @@ static void *uwarm_loop(void *arg)
 		if (fd < 0)
 			break;
 		/* The first registration waited one grace period: come back well within one. */
-		if (!w->n++ && ns_between(&t0, &t1) / 4 > period)
-			period = ns_between(&t0, &t1) / 4;
-		w->fds[w->n - 1] = fd;
+		if (!w->n) {
+			long quarter = timespec__ms(&t0, &t1) * 1e6 / 4;
+
+			period = quarter > period ? quarter : period;
+		}
+		w->fds[w->n++] = fd;
 		t1.tv_nsec += period;
 		t1.tv_sec += t1.tv_nsec / 1000000000L;
 		t1.tv_nsec %= 1000000000L;
