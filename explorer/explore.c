@@ -12,6 +12,7 @@
 #include "dc_err.h"
 #include "dc_lib.h"
 #include "dc_paths.h"
+#include "dc_regex.h"
 #include "explore.h"
 
 /* The kernel function the attach checks try kprobes and fentry on. */
@@ -76,19 +77,18 @@ static void usage(FILE *f)
 
 static int add_re(regex_t **v, size_t *n, const char *re)
 {
-	char msg[128];
+	char why[128];
 	regex_t *p = realloc(*v, (*n + 1) * sizeof(**v));
 	int rc;
 
 	if (!p)
 		return -ENOMEM;
 	*v = p;
-	rc = regcomp(&p[*n], re, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		regerror(rc, &p[*n], msg, sizeof(msg));
-		regfree(&p[*n]);
-		return dc_err(-EINVAL, "bad regular expression '%s': %s", re, msg);
-	}
+	rc = dc_regex_compile(&p[*n], re, why, sizeof(why));
+	if (rc == -EINVAL)
+		return dc_err(rc, "bad regular expression '%s': %s", re, why);
+	if (rc)
+		return rc;
 	(*n)++;
 	return 0;
 }

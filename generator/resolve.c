@@ -6,7 +6,6 @@
  * not plain identifiers are skipped and counted, never passed on.
  */
 #include <errno.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include "dc_file.h"
 #include "dc_kernel.h"
 #include "dc_lib.h"
+#include "dc_regex.h"
 #include "gen.h"
 
 #define HOOK_MAX_BYTES (1 << 20)
@@ -305,8 +305,10 @@ static int filter_init(struct filter *f, const struct dc_group *grp)
 		const struct dc_value *p =
 			i < grp->nmatch ? &grp->match[i] : &grp->exclude[i - grp->nmatch];
 
+		char why[128];
+
 		/* Validated while parsing, so this only fails for lack of memory. */
-		if (regcomp(&f->re[i], p->s, REG_EXTENDED | REG_NOSUB))
+		if (dc_regex_compile(&f->re[i], p->s, why, sizeof(why)))
 			return -ENOMEM;
 		if (i < grp->nmatch)
 			f->nmatch++;

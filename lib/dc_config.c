@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
 #include <limits.h>
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "dc_config.h"
 #include "dc_err.h"
 #include "dc_file.h"
+#include "dc_regex.h"
 
 struct ctx {
 	struct dc_config *cfg;
@@ -210,16 +210,15 @@ static int values(struct ctx *x, yaml_node_t *v, const char *what, struct dc_val
 
 static int regex_ok(struct ctx *x, yaml_node_t *e, const char *what, const char *s)
 {
-	char msg[128];
+	char why[128];
 	regex_t re;
 	int rc;
 
-	rc = regcomp(&re, s, REG_EXTENDED | REG_NOSUB);
-	if (rc) {
-		regerror(rc, &re, msg, sizeof(msg));
-		regfree(&re);
-		return node_err(x, e, "bad regular expression in %s: %s", what, msg);
-	}
+	rc = dc_regex_compile(&re, s, why, sizeof(why));
+	if (rc == -EINVAL)
+		return node_err(x, e, "bad regular expression in %s: %s", what, why);
+	if (rc)
+		return rc;
 	regfree(&re);
 	return 0;
 }

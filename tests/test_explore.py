@@ -204,6 +204,9 @@ def test_filters():
         return [fn["name"] for fn in explore_json(["-t", "function", *args, LIB])["functions"]]
 
     check(names(["-m", "^dct_(read|write)$"]) == ["dct_read", "dct_write"], "match")
+    # 8,100 elements once expanded, just under the limit.
+    check(names(["-m", "^dct_(read|write){1}$", "-m", "(x{90}){90}"]) == ["dct_read", "dct_write"],
+          "a pattern just under the limit")
     check(names(["-m", "^dct_read$", "-m", "^dct_open$"]) == ["dct_open", "dct_read"],
           "repeated match")
     got = names(["-m", "^dct_", "-x", "versioned|close", "-x", "^dct_local$", "-x", "^dct_[pmb]"])
@@ -552,6 +555,9 @@ def test_bad_input():
     check("No such file" in one_line_error([os.path.join(work, "absent.so")], "missing path"),
           "missing path message")
     one_line_error(["-m", "(", LIB], "bad regex")
+    # Nested counts would make glibc's regcomp take minutes and gigabytes.
+    check("more than 8192 elements" in one_line_error(["-m", "((a{99}){99}){99}", LIB],
+                                                      "regex blowup"), "blowup message")
     check("unknown kind" in one_line_error(["-t", "probe", LIB], "bad kind"), "kind message")
     check("--limit" in one_line_error(["-n", "0", LIB], "bad limit"), "limit message")
     one_line_error(["-n", "-3", LIB], "negative limit")
