@@ -17,19 +17,29 @@ static int arg_err(const struct dc_config *cfg, const struct dc_argspec *a, int 
 	return dc_config__err(cfg, a->loc, code, "%s", dc_errmsg(code));
 }
 
-/* A tracepoint field, from the entry event or else the exit event. */
+/* A tracepoint field, from the entry event or else the exit event; exit.F is the exit's. */
 static int tp_src(const struct gen_argctx *ax, const char *name, bool string, struct dc_src *s)
 {
-	const struct dc_tpfield *f = dc_tpformat__field(ax->tp, name);
-	bool at_exit = false;
+	bool exit_only = !strncmp(name, "exit.", 5), at_exit = exit_only;
+	const char *where = ax->xtp ? " (at entry or exit)" : "";
+	const struct dc_tpfield *f = NULL;
 
+	if (exit_only && !ax->xtp)
+		return dc_err(-EINVAL,
+			      "'%s' names an exit event's field, but the tracepoint is not a pair",
+			      name);
+	if (exit_only) {
+		name += 5;
+		where = " at exit";
+	} else {
+		f = dc_tpformat__field(ax->tp, name);
+	}
 	if (!f && ax->xtp) {
 		f = dc_tpformat__field(ax->xtp, name);
 		at_exit = true;
 	}
 	if (!f)
-		return dc_err(-ENOENT, "the tracepoint has no field '%s'%s", name,
-			      ax->xtp ? " (at entry or exit)" : "");
+		return dc_err(-ENOENT, "the tracepoint has no field '%s'%s", name, where);
 	memset(s, 0, sizeof(*s));
 	s->off = f->off;
 	s->at_exit = at_exit;

@@ -367,6 +367,9 @@ static int ref_check(struct ctx *x, yaml_node_t *v, const struct kind_rules *k, 
 	}
 	if ((k->refs & REF_NAME) && dc_ident_ok(ref))
 		return 0;
+	/* A pair's exit field where the entry event has one of the same name. */
+	if (k->refs == REF_NAME && !strncmp(ref, "exit.", 5) && dc_ident_ok(ref + 5))
+		return 0;
 	if ((k->refs & REF_CHAIN) && chain_ok(ref))
 		return 0;
 	if (k->refs == REF_NAME)
