@@ -200,6 +200,18 @@ static int field_lines(const struct dc_capture *c, bool at_exit, struct dc_buf *
 	return err;
 }
 
+/*
+ * A descriptor or a stream is gone once close(2) or fclose(3) runs, whatever
+ * it returns, and its number or address can go to another thread's open
+ * before this call's return probe fires: forgetting it on return would drop
+ * that open's file. So those are forgotten at entry, while the handle is
+ * still this call's. An MPI_File or a hid_t stays valid if closing it fails.
+ */
+static bool closes_at_entry(const struct dc_capture *c)
+{
+	return c->handle_ns == DC_NS_FD || c->handle_ns == DC_NS_STREAM;
+}
+
 static int capture_lines(const struct gen_class *k, struct dc_buf *b)
 {
 	const struct dc_capture *c = &k->cap;
@@ -207,6 +219,8 @@ static int capture_lines(const struct gen_class *k, struct dc_buf *b)
 
 	if (c->handle >= 0)
 		dc_buf_printf(b, "\tdc_cap_handle(f, %u, f->args[%d]);\n", c->handle_ns, c->handle);
+	if (c->closes && closes_at_entry(c))
+		dc_buf_printf(b, "\tdc_handle_forget(f, %u);\n", c->handle_ns);
 	if (!err)
 		err = path_line(&c->path, b);
 	if (c->out.how == DC_SRC_DEREF)
@@ -233,7 +247,7 @@ static int return_lines(const struct gen_class *k, struct dc_buf *b)
 		dc_buf_printf(b, "\tdc_handle_returned(f, %u, ret);\n", c->ret_ns);
 	if (c->out.how == DC_SRC_DEREF)
 		dc_buf_printf(b, "\tdc_handle_out(f, %u, ret);\n", c->out_ns);
-	if (c->closes)
+	if (c->closes && !closes_at_entry(c))
 		dc_buf_printf(b, "\tdc_handle_closed(f, %u, ret);\n", c->handle_ns);
 	return err ? err : dc_buf_cstr(b);
 }

@@ -87,7 +87,7 @@ struct dc_frame {
 	__u64 handle;
 	__u64 args[DC_MAX_ARGS];
 	__u32 probe;
-	__u32 pad;
+	__u32 hns; /* 1 + the namespace of handle, when handle is a file handle */
 };
 
 struct dc_stack {
@@ -283,6 +283,7 @@ static __always_inline void dc_frame_init(struct dc_frame *f, __u32 probe)
 	f->probe = probe;
 	f->fhash = 0;
 	f->handle = 0;
+	f->hns = 0;
 	f->args[0] = 0;
 	f->args[1] = 0;
 	f->args[2] = 0;
@@ -564,16 +565,35 @@ static __always_inline __u64 dc_user_u64(const void *p)
 	return v;
 }
 
+/*
+ * The fhash of a call on this thread, still open around this one, on the same
+ * handle: a close forgets its handle as it begins, so the calls it makes on
+ * the way down (libc's close, then the system call) find the file here.
+ */
+static __always_inline __u64 dc_outer_fhash(__u32 ns, __s64 h)
+{
+	struct dc_stack *st = dc_stack_get(0);
+	__u32 i, d;
+
+	if (!st)
+		return 0;
+	d = st->depth;
+	for (i = 0; i < DC_MAX_DEPTH && i < d; i++)
+		if (st->f[i].hns == ns + 1 && st->f[i].handle == h && st->f[i].fhash)
+			return st->f[i].fhash;
+	return 0;
+}
+
 /* A handle argument: the call carries the fhash of the file it was opened on. */
 static __always_inline void dc_cap_handle(struct dc_frame *f, __u32 ns, __s64 h)
 {
 	struct dc_filekey k = { .tgid = dc_tgid(), .ns = ns, .handle = h };
 	__u64 *fh;
 
-	f->handle = h;
 	fh = bpf_map_lookup_elem(&dc_files, &k);
-	if (fh)
-		f->fhash = *fh;
+	f->fhash = fh ? *fh : dc_outer_fhash(ns, h);
+	f->handle = h;
+	f->hns = ns + 1;
 }
 
 static __always_inline void dc_handle_remember(struct dc_frame *f, __u32 ns, __u64 h)
@@ -607,12 +627,17 @@ static __always_inline void dc_handle_out(struct dc_frame *f, __u32 ns, __s64 re
 		dc_handle_remember(f, ns, dc_user_u64((const void *)f->handle));
 }
 
-static __always_inline void dc_handle_closed(struct dc_frame *f, __u32 ns, __s64 ret)
+static __always_inline void dc_handle_forget(struct dc_frame *f, __u32 ns)
 {
 	struct dc_filekey k = { .tgid = dc_tgid(), .ns = ns, .handle = f->handle };
 
+	bpf_map_delete_elem(&dc_files, &k);
+}
+
+static __always_inline void dc_handle_closed(struct dc_frame *f, __u32 ns, __s64 ret)
+{
 	if (ret == 0)
-		bpf_map_delete_elem(&dc_files, &k);
+		dc_handle_forget(f, ns);
 }
 
 /*

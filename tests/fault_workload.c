@@ -6,8 +6,11 @@
  * the test knows pids, tids and files even of a process that crashes.
  *
  *   segv DIR COUNT           writes, then dies of SIGSEGV (no core dump)
- *   threads DIR NTHREADS COUNT
- *                            NTHREADS threads, all alive at once, write
+ *   threads DIR NTHREADS COUNT [ROUNDS]
+ *                            NTHREADS threads, all alive at once, write;
+ *                            with ROUNDS, each opens, writes and closes
+ *                            ROUNDS files in turn (units tI.R), so
+ *                            descriptor numbers pass between threads
  *   gate DIR COUNT GATE      says "ready", waits for the file GATE, writes
  *   lib DIR LIB COUNT        calls dcf_call (fault_lib.c) COUNT times from
  *                            LIB, reports, waits for a line on stdin, calls
@@ -73,19 +76,26 @@ static int segv(int count)
 }
 
 static pthread_barrier_t all_up;
-static int per_thread;
+static int per_thread, rounds;
 
 static void *thread_main(void *arg)
 {
-	char role[16];
+	char role[32];
+	int r, err = 0;
 
-	snprintf(role, sizeof(role), "t%d", (int)(long)arg);
 	/* Every thread exists before any writes: 64 live threads, not a relay. */
 	pthread_barrier_wait(&all_up);
-	return (void *)(long)writes(role, per_thread, NULL);
+	for (r = 0; !err && r < rounds; r++) {
+		if (rounds == 1)
+			snprintf(role, sizeof(role), "t%d", (int)(long)arg);
+		else
+			snprintf(role, sizeof(role), "t%d.%d", (int)(long)arg, r);
+		err = writes(role, per_thread, NULL);
+	}
+	return (void *)(long)err;
 }
 
-static int threads(int n, int count)
+static int threads(int n, int count, int nrounds)
 {
 	pthread_t *t = calloc(n, sizeof(*t));
 	int i, err = 0;
@@ -94,6 +104,7 @@ static int threads(int n, int count)
 	if (!t)
 		return 1;
 	per_thread = count;
+	rounds = nrounds;
 	pthread_barrier_init(&all_up, NULL, n);
 	for (i = 0; i < n; i++)
 		if (pthread_create(&t[i], NULL, thread_main, (void *)(long)i))
@@ -164,8 +175,8 @@ int main(int argc, char **argv)
 	dir = argv[2];
 	if (!strcmp(argv[1], "segv"))
 		return segv(atoi(argv[3]));
-	if (!strcmp(argv[1], "threads") && argc == 5)
-		return threads(atoi(argv[3]), atoi(argv[4]));
+	if (!strcmp(argv[1], "threads") && (argc == 5 || argc == 6))
+		return threads(atoi(argv[3]), atoi(argv[4]), argc == 6 ? atoi(argv[5]) : 1);
 	if (!strcmp(argv[1], "gate") && argc == 5)
 		return gate(atoi(argv[3]), argv[4]);
 	if (!strcmp(argv[1], "lib") && argc == 5)

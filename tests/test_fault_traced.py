@@ -6,6 +6,8 @@
   the trace, the file's open too, no close; the runtime exits 128+11.
 - 64 threads alive at once: every thread's writes, under its own tid; the
   trace is 0600 even under umask 0.
+- Threads opening and closing files in turn, so that descriptor numbers pass
+  from one to another: every write is on its own file.
 - Two runtimes at once, their workloads writing at the same time behind
   one gate: each trace holds its own process only, with exact counts.
 - The traced library replaced on disk (renamed over, as a package upgrade
@@ -39,24 +41,30 @@ def end_record(events):
     return end[0]["args"]
 
 
-def check_unit(events, u, writes, closed=True):
-    """@u's file got exactly @writes writes of WSIZE, from its pid and tid only."""
-    fh = metadata(events, "FH")
-    fhash = [h for h, n in fh.items() if n == u["file"]]
-    check(len(fhash) == 1, "%s: FH for %s: %s" % (u["role"], u["file"], fhash))
-    mine = [e for e in calls(events) if e["args"].get("fhash") == fhash[0]]
-    check({(e["pid"], e["tid"]) for e in mine} == {(u["pid"], u["tid"])},
-          "%s: pid/tid %s, want %d/%d" % (u["role"], {(e["pid"], e["tid"]) for e in mine},
-                                          u["pid"], u["tid"]))
-    for cat, names in (("POSIX", ("open", "write", "close")),
-                       ("SYSCALL", ("openat", "write", "close"))):
-        got = {n: [e for e in mine if e["cat"] == cat and e["name"] == n] for n in names}
-        want = {names[0]: 1, "write": writes, "close": 1 if closed else 0}
-        check({n: len(v) for n, v in got.items()} == want,
-              "%s: %s calls %s, want %s" % (u["role"], cat,
-                                            {n: len(v) for n, v in got.items()}, want))
-        check(all(e["args"]["size"] == WSIZE and e["args"]["ret"] == WSIZE
-                  for e in got["write"]), "%s: %s write sizes" % (u["role"], cat))
+def check_units(events, units, writes, closed=True):
+    """Each unit's file got exactly @writes writes of WSIZE, from its pid and tid only."""
+    by_name = {}
+    for h, n in metadata(events, "FH").items():
+        by_name.setdefault(n, []).append(h)
+    by_hash = {}
+    for e in calls(events):
+        by_hash.setdefault(e["args"].get("fhash"), []).append(e)
+    for u in units:
+        fhash = by_name.get(u["file"], [])
+        check(len(fhash) == 1, "%s: FH for %s: %s" % (u["role"], u["file"], fhash))
+        mine = by_hash.get(fhash[0], [])
+        check({(e["pid"], e["tid"]) for e in mine} == {(u["pid"], u["tid"])},
+              "%s: pid/tid %s, want %d/%d" % (u["role"], {(e["pid"], e["tid"]) for e in mine},
+                                              u["pid"], u["tid"]))
+        for cat, names in (("POSIX", ("open", "write", "close")),
+                           ("SYSCALL", ("openat", "write", "close"))):
+            got = {n: [e for e in mine if e["cat"] == cat and e["name"] == n] for n in names}
+            want = {names[0]: 1, "write": writes, "close": 1 if closed else 0}
+            check({n: len(v) for n, v in got.items()} == want,
+                  "%s: %s calls %s, want %s" % (u["role"], cat,
+                                                {n: len(v) for n, v in got.items()}, want))
+            check(all(e["args"]["size"] == WSIZE and e["args"]["ret"] == WSIZE
+                      for e in got["write"]), "%s: %s write sizes" % (u["role"], cat))
 
 
 def segv(work, obj):
@@ -68,7 +76,7 @@ def segv(work, obj):
     units = units_of(text)
     check([u["role"] for u in units] == ["segv"], "workload said %r" % text)
     events = only_trace(out)
-    check_unit(events, units[0], 50, closed=False)
+    check_units(events, units, 50, closed=False)
     check(end_record(events)["dropped_events"] == 0, "events dropped")
     print("ok: segv: 50 writes before the crash, all in the trace")
 
@@ -95,13 +103,38 @@ def threads(work, obj):
           stat.S_IMODE(os.stat(os.path.join(out, traces[0])).st_mode) == 0o600,
           "trace %s is not 0600 under umask 0" % traces)
     events = only_trace(out)
-    for u in units:
-        check_unit(events, u, 20)
+    check_units(events, units, 20)
     files = {h for h, n in metadata(events, "FH").items() if n.startswith(out + "/")}
     tids = {e["tid"] for e in calls(events) if e["args"].get("fhash") in files}
     check(tids == {u["tid"] for u in units}, "tids on the threads' files: %d" % len(tids))
     check(end_record(events)["dropped_events"] == 0, "events dropped")
     print("ok: 64 threads, 20 writes each, 64 distinct tids")
+
+
+def reused_descriptors(work, obj):
+    """Threads that open, write and close in turn hand descriptor numbers to
+    each other: a close's end must not take the file of the open that got
+    its number next."""
+    out = os.path.join(work, "reuse")
+    os.mkdir(out)
+    nthreads, rounds, count = 16, 100, 4
+    status, text, err = run([RUN, "-q", "-o", out, obj, "--", FAULT, "threads", out,
+                             str(nthreads), str(count), str(rounds)], timeout=120)
+    check(status == 0, "exit status %d: %s" % (status, err))
+    units = units_of(text)
+    check(sorted(u["role"] for u in units) ==
+          sorted("t%d.%d" % (i, r) for i in range(nthreads) for r in range(rounds)),
+          "workload said %d units" % len(units))
+    events = only_trace(out)
+    check(end_record(events)["dropped_events"] == 0, "events dropped")
+    fds = {e["args"]["ret"] for e in calls(events) if e["cat"] == "SYSCALL" and
+           e["name"] == "openat" and e["args"].get("fhash") and
+           e["tid"] in {u["tid"] for u in units}}
+    # Fewer numbers than files: they were handed from thread to thread.
+    check(len(fds) < nthreads * 2, "descriptors %s" % sorted(fds))
+    check_units(events, units, count)
+    print("ok: %d threads, %d files each, %d descriptor numbers, every write on its file" %
+          (nthreads, rounds, len(fds)))
 
 
 def two_runtimes(work, obj):
@@ -126,7 +159,7 @@ def two_runtimes(work, obj):
         units = units_of(text)
         check([u["role"] for u in units] == ["gate"], "runtime %s: %r" % (name, text))
         events = only_trace(out)
-        check_unit(events, units[0], count)
+        check_units(events, units, count)
         pids = {e["pid"] for e in calls(events)}
         check(pids == {units[0]["pid"]}, "runtime %s traced pids %s, want only %d" %
               (name, pids, units[0]["pid"]))
@@ -181,6 +214,7 @@ def main():
                     os.path.join(SOURCE, "configs/sys.yaml")], os.path.join(work, "io.bpf.o"))
     segv(work, obj)
     threads(work, obj)
+    reused_descriptors(work, obj)
     two_runtimes(work, obj)
     replaced_library(work)
 
