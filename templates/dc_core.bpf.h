@@ -602,8 +602,11 @@ static __always_inline void dc_handle_remember(struct dc_frame *f, __u32 ns, __u
 
 	__u8 one = 1;
 
-	if (!f->fhash)
+	/* The number names something new now (dup2 of a pipe): not the old file. */
+	if (!f->fhash) {
+		bpf_map_delete_elem(&dc_files, &k);
 		return;
+	}
 	bpf_map_update_elem(&dc_files, &k, &f->fhash, BPF_ANY);
 	if (!bpf_map_lookup_elem(&dc_holders, &k.tgid))
 		bpf_map_update_elem(&dc_holders, &k.tgid, &one, BPF_ANY);

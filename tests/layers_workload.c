@@ -48,17 +48,18 @@ static const char *at(const char *dir, const char *name)
 static int posix(const char *dir)
 {
 	static char buf[WSIZE];
-	char file[4096], moved[4096], sub[4096];
+	char file[4096], moved[4096], sub[4096], dup[4096];
 	struct iovec iov[2] = { { buf, 100 }, { buf + 100, 200 } };
 	struct stat st;
 	struct dirent *de;
-	int fd, i, entries = 0;
+	int fd, dfd, p[2], i, entries = 0;
 	DIR *d;
 	char *m;
 
 	snprintf(file, sizeof(file), "%s", at(dir, "posix.dat"));
 	snprintf(moved, sizeof(moved), "%s", at(dir, "moved.dat"));
 	snprintf(sub, sizeof(sub), "%s", at(dir, "sub"));
+	snprintf(dup, sizeof(dup), "%s", at(dir, "dup.dat"));
 	memset(buf, 'p', sizeof(buf));
 	fd = open(file, O_CREAT | O_TRUNC | O_RDWR, 0644);
 	if (fd < 0)
@@ -88,9 +89,15 @@ static int posix(const char *dir)
 		entries++;
 	if (closedir(d) || unlink(moved) || rmdir(sub))
 		return 1;
+	/* dup2 onto the file's descriptor: what follows goes to the pipe, not the file. */
+	dfd = open(dup, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	if (dfd < 0 || pipe(p) || write(dfd, buf, 7) != 7 || dup2(p[1], dfd) != dfd ||
+	    write(dfd, buf, 9) != 9 || close(dfd) || close(p[0]) || close(p[1]))
+		return 1;
 	printf("{\"pid\":%d,\"tid\":%ld,\"file\":\"%s\",\"moved\":\"%s\",\"sub\":\"%s\","
-	       "\"dir\":\"%s\",\"fd\":%d,\"entries\":%d}\n",
-	       getpid(), (long)syscall(SYS_gettid), file, moved, sub, dir, fd, entries + 1);
+	       "\"dir\":\"%s\",\"fd\":%d,\"entries\":%d,\"dup\":\"%s\",\"dfd\":%d}\n",
+	       getpid(), (long)syscall(SYS_gettid), file, moved, sub, dir, fd, entries + 1, dup,
+	       dfd);
 	return 0;
 }
 

@@ -89,6 +89,15 @@ def posix_sys(me, t):
             below = [s for s in t.of("SYSCALL", sysname, f) if inside(s, e)]
             check(len(below) == 1, "%s on %s: %d %s system calls within" %
                   (call, f, len(below), sysname))
+    # dup2 gave the file's descriptor to a pipe: the write after it is not the file's.
+    for cat, opened in (("POSIX", "open"), ("SYSCALL", "openat")):
+        dups = t.of(cat, file=me["dup"])
+        check(t.count(cat, me["dup"]) == {opened: 1, "write": 1} and
+              dups[-1]["args"]["size"] == 7, "%s calls on %s: %s" % (cat, me["dup"], dups))
+        after = [e for e in t.of(cat, "write", pid=me["pid"])
+                 if e["args"]["fd"] == me["dfd"] and e["args"]["size"] == 9]
+        check(len(after) == 1 and after[0]["file"] is None, "%s write to the pipe %s" %
+              (cat, after))
     sc = t.count("SYSCALL", f)
     check(sc.get("write") == 5 and sc.get("pread64") == 4 and sc.get("pwrite64") == 1,
           "system calls on the file %s" % sc)
