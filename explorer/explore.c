@@ -86,7 +86,8 @@ static int add_re(regex_t **v, size_t *n, const char *re)
 	*v = p;
 	rc = dc_regex_compile(&p[*n], re, why, sizeof(why));
 	if (rc == -EINVAL)
-		return dc_err(rc, "bad regular expression '%s': %s", re, why);
+		return dc_err(rc, "bad regular expression '%.64s%s': %s", re,
+			      strlen(re) > 64 ? "..." : "", why);
 	if (rc)
 		return rc;
 	(*n)++;

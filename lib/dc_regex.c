@@ -9,8 +9,13 @@
 #define OVER (DC_REGEX_MAX_ELEMS + 1ull)
 
 struct level {
-	uint64_t done; /* the closed atoms and alternatives so far */
-	uint64_t last; /* the atom a following count would repeat */
+	uint64_t done,
+		last; /* elements of the closed atoms and alternatives; of the pending atom */
+	uint64_t odone, olast; /* of them, those that can match the empty string */
+	bool alt_empty; /* the alternative so far can match the empty string */
+	bool any_empty; /* an alternative of the group before it can */
+	bool last_empty; /* the pending atom can */
+	const char *counted; /* the repetition the pending atom already carries */
 };
 
 static uint64_t sat(uint64_t v)
@@ -47,13 +52,16 @@ static const char *number(const char *p, uint64_t *v, bool *any)
 	return p;
 }
 
-/* After "{": the bound's count of copies, with *end after "}", or 0 when it is no bound. */
-static uint64_t bound(const char *p, const char **end)
+/*
+ * After "{": the copies glibc makes of the atom and how many of them are
+ * required (*lo), with *end after "}"; 0 when it is no bound.
+ */
+static uint64_t bound(const char *p, uint64_t *lo, const char **end)
 {
-	uint64_t lo, hi = 0;
+	uint64_t hi = 0;
 	bool has_lo, has_hi = false, open = false;
 
-	p = number(p, &lo, &has_lo);
+	p = number(p, lo, &has_lo);
 	if (*p == ',') {
 		open = true;
 		p = number(p + 1, &hi, &has_hi);
@@ -62,108 +70,170 @@ static uint64_t bound(const char *p, const char **end)
 		return 0;
 	*end = p + 1;
 	if (open && !has_hi)
-		return lo + 1;
-	if (hi < lo)
-		hi = lo;
+		return sat(*lo + 1);
+	if (hi < *lo)
+		hi = *lo;
 	return hi ? hi : 1;
+}
+
+/* Moves the pending atom into the alternative. */
+static void commit(struct level *l)
+{
+	l->done = sat(l->done + l->last);
+	l->odone = sat(l->odone + l->olast);
+	l->alt_empty = l->alt_empty && l->last_empty;
+	l->last = l->olast = 0;
+	l->last_empty = true;
+	l->counted = NULL;
+}
+
+static void atom(struct level *l, uint64_t n, uint64_t on, bool empty)
+{
+	commit(l);
+	l->last = n;
+	l->olast = on;
+	l->last_empty = empty;
+}
+
+static void open_level(struct level *l)
+{
+	*l = (struct level){ .alt_empty = true, .last_empty = true };
+}
+
+/*
+ * @copies of the pending atom, @lo of them required, the others optional;
+ * the operator is @op up to @end.
+ */
+static int repeat(struct level *l, uint64_t lo, uint64_t copies, const char *op, const char *end,
+		  char *why, size_t len)
+{
+	/*
+	 * glibc nests one node per operator, and finding what each can reach
+	 * without input is quadratic in the chain: "a" and 4,000 stars take 14 s.
+	 */
+	if (l->counted) {
+		snprintf(why, len, "a repetition of a repetition ('%.*s'): group it instead",
+			 (int)(end - l->counted < 16 ? end - l->counted : 16), l->counted);
+		return -EINVAL;
+	}
+	if (lo > copies)
+		lo = copies;
+	l->olast = sat(sat(l->olast * lo) + sat(l->last * (copies - lo)));
+	l->last = sat(l->last * copies);
+	l->last_empty = l->last_empty || lo == 0;
+	l->counted = op;
+	return 0;
 }
 
 /*
  * How many elements glibc builds for @s, counting each copy a repetition
- * makes; saturates just above the limit. Syntax errors are left to regcomp.
+ * makes, and how many of them can match the empty string; both saturate
+ * just above the limit. Syntax errors are left to regcomp.
  */
-static int expanded(const char *s, uint64_t *elems, char *why, size_t len)
+static int expanded(const char *s, uint64_t *elems, uint64_t *optional, char *why, size_t len)
 {
-	struct level st[DC_REGEX_MAX_DEPTH + 1] = { { 0, 0 } }, *l = st;
+	struct level st[DC_REGEX_MAX_DEPTH + 1], *l = st;
 	const char *p = s, *end;
-	uint64_t n;
+	uint64_t n, on, lo;
+	bool empty;
+	int err;
 
-	while (*p) {
+	open_level(l);
+	for (err = 0; !err && *p; p++) {
 		switch (*p) {
 		case '\\':
 			if (p[1] >= '1' && p[1] <= '9') {
 				snprintf(why, len, "back-references are not supported");
 				return -EINVAL;
 			}
-			l->done = sat(l->done + l->last);
-			l->last = 1;
-			p += p[1] ? 2 : 1;
-			continue;
+			atom(l, 1, 0, false);
+			p += p[1] != 0;
+			break;
 		case '[':
 			end = bracket_end(p + 1);
-			if (!end)
-				break;
-			l->done = sat(l->done + l->last);
-			l->last = 1;
-			p = end + 1;
-			continue;
+			atom(l, 1, 0, false);
+			if (end)
+				p = end;
+			break;
 		case '(':
 			if (l == &st[DC_REGEX_MAX_DEPTH]) {
 				snprintf(why, len, "groups nested more than %d deep",
 					 DC_REGEX_MAX_DEPTH);
 				return -EINVAL;
 			}
-			(++l)->done = 0;
-			l->last = 0;
+			commit(l);
+			open_level(++l);
 			break;
 		case ')':
-			if (l == st)
-				goto atom;
-			n = sat(l->done + l->last);
+			if (l == st) {
+				atom(l, 1, 0, false);
+				break;
+			}
+			commit(l);
+			empty = l->any_empty || l->alt_empty;
+			n = l->done ? l->done : 1;
+			on = empty ? n : l->odone;
 			l--;
-			l->done = sat(l->done + l->last);
-			l->last = n ? n : 1;
+			atom(l, n, on, empty);
 			break;
 		case '|':
-			l->done = sat(l->done + l->last);
-			l->last = 0;
+			commit(l);
+			l->any_empty = l->any_empty || l->alt_empty;
+			l->alt_empty = true;
 			break;
 		case '*':
 		case '?':
+			err = repeat(l, 0, 1, p, p + 1, why, len);
 			break;
 		case '+':
-			l->last = sat(l->last * 2);
+			err = repeat(l, 1, 2, p, p + 1, why, len);
 			break;
 		case '{':
-			n = bound(p + 1, &end);
-			if (!n)
-				goto atom;
-			l->last = sat(l->last * n);
-			p = end;
-			continue;
+			n = bound(p + 1, &lo, &end);
+			if (!n) {
+				atom(l, 1, 0, false);
+				break;
+			}
+			err = repeat(l, lo, n, p, end, why, len);
+			p = end - 1;
+			break;
 		default:
-atom:
-			l->done = sat(l->done + l->last);
-			l->last = 1;
+			atom(l, 1, 0, false);
 			break;
 		}
-		p++;
 	}
-	for (n = 0; l >= st; l--)
-		n = sat(n + l->done + l->last);
-	*elems = n;
+	if (err)
+		return err;
+	for (*elems = *optional = 0; l >= st; l--) {
+		commit(l);
+		*elems = sat(*elems + l->done);
+		*optional = sat(*optional + l->odone);
+	}
 	return 0;
 }
 
 int dc_regex_compile(regex_t *re, const char *s, char *why, size_t len)
 {
-	uint64_t elems;
+	uint64_t elems, optional;
 	int rc;
 
-	rc = expanded(s, &elems, why, len);
+	rc = expanded(s, &elems, &optional, why, len);
 	if (rc)
 		return rc;
 	if (elems > DC_REGEX_MAX_ELEMS) {
 		snprintf(why, len, "expands to more than %d elements", DC_REGEX_MAX_ELEMS);
 		return -EINVAL;
 	}
+	if (optional > DC_REGEX_MAX_OPTIONAL) {
+		snprintf(why, len, "expands to more than %d optional elements (a?, a*, (a|))",
+			 DC_REGEX_MAX_OPTIONAL);
+		return -EINVAL;
+	}
 	rc = regcomp(re, s, REG_EXTENDED | REG_NOSUB);
-	if (rc == REG_ESPACE)
-		return -ENOMEM;
 	if (rc) {
 		regerror(rc, re, why, len);
 		regfree(re);
-		return -EINVAL;
+		return rc == REG_ESPACE ? -ENOMEM : -EINVAL;
 	}
 	return 0;
 }

@@ -13,6 +13,12 @@
  * this many elements matches nothing a shorter one could not.
  */
 #define DC_REGEX_MAX_ELEMS 8192
+/*
+ * Of them, those that can match the empty string ("a?", "(a|)"): glibc
+ * works out what each reaches without input in time quadratic in a chain of
+ * them, so "(a?){8000}" takes a second and "(){8000}" two.
+ */
+#define DC_REGEX_MAX_OPTIONAL 2048
 /* glibc parses groups recursively, so depth costs stack. */
 #define DC_REGEX_MAX_DEPTH 32
 

@@ -204,8 +204,9 @@ def test_filters():
         return [fn["name"] for fn in explore_json(["-t", "function", *args, LIB])["functions"]]
 
     check(names(["-m", "^dct_(read|write)$"]) == ["dct_read", "dct_write"], "match")
-    # 8,100 elements once expanded, just under the limit.
-    check(names(["-m", "^dct_(read|write){1}$", "-m", "(x{90}){90}"]) == ["dct_read", "dct_write"],
+    # 8,100 elements once expanded, and 2,048 optional ones: just under the limits.
+    check(names(["-m", "^dct_(read|write){1}$", "-m", "(x{90}){90}", "-m", "^dct_read(y?){2048}$"]) ==
+          ["dct_read", "dct_write"],
           "a pattern just under the limit")
     check(names(["-m", "^dct_read$", "-m", "^dct_open$"]) == ["dct_open", "dct_read"],
           "repeated match")
@@ -558,6 +559,11 @@ def test_bad_input():
     # Nested counts would make glibc's regcomp take minutes and gigabytes.
     check("more than 8192 elements" in one_line_error(["-m", "((a{99}){99}){99}", LIB],
                                                       "regex blowup"), "blowup message")
+    # Chains of operators, or of parts that match nothing, are quadratic to compile.
+    check("a repetition of a repetition" in one_line_error(["-m", "a" + "*" * 4000, LIB],
+                                                           "stacked stars"), "stars message")
+    check("more than 2048 optional elements" in one_line_error(["-m", "(){8000}", LIB],
+                                                               "empty groups"), "empty message")
     check("unknown kind" in one_line_error(["-t", "probe", LIB], "bad kind"), "kind message")
     check("--limit" in one_line_error(["-n", "0", LIB], "bad limit"), "limit message")
     one_line_error(["-n", "-3", LIB], "negative limit")
