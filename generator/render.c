@@ -201,15 +201,18 @@ static int field_lines(const struct dc_capture *c, bool at_exit, struct dc_buf *
 }
 
 /*
- * A descriptor or a stream is gone once close(2) or fclose(3) runs, whatever
- * it returns, and its number or address can go to another thread's open
- * before this call's return probe fires: forgetting it on return would drop
- * that open's file. So those are forgotten at entry, while the handle is
- * still this call's. An MPI_File or a hid_t stays valid if closing it fails.
+ * close(2) and fclose(3) release a descriptor or a stream whatever they
+ * return; an MPI_File or a hid_t stays open if closing it fails.
  */
-static bool closes_at_entry(const struct dc_capture *c)
+static bool survives_failed_close(const struct dc_capture *c)
 {
-	return c->handle_ns == DC_NS_FD || c->handle_ns == DC_NS_STREAM;
+	return c->handle_ns != DC_NS_FD && c->handle_ns != DC_NS_STREAM;
+}
+
+/* A handle made from a path, or from another of its kind (dup), is a new number. */
+static bool fresh_handle(const struct dc_capture *c)
+{
+	return c->path.how != DC_SRC_NONE || (c->handle >= 0 && c->handle_ns == c->ret_ns);
 }
 
 static int capture_lines(const struct gen_class *k, struct dc_buf *b)
@@ -219,8 +222,8 @@ static int capture_lines(const struct gen_class *k, struct dc_buf *b)
 
 	if (c->handle >= 0)
 		dc_buf_printf(b, "\tdc_cap_handle(f, %u, f->args[%d]);\n", c->handle_ns, c->handle);
-	if (c->closes && closes_at_entry(c))
-		dc_buf_printf(b, "\tdc_handle_forget(f, %u);\n", c->handle_ns);
+	if (c->closes)
+		dc_buf_printf(b, "\tdc_handle_closing(f, %u);\n", c->handle_ns);
 	if (!err)
 		err = path_line(&c->path, b);
 	if (c->out.how == DC_SRC_DEREF)
@@ -244,11 +247,12 @@ static int return_lines(const struct gen_class *k, struct dc_buf *b)
 	if (!err)
 		err = field_lines(c, true, b);
 	if (c->ret == DC_RET_HANDLE)
-		dc_buf_printf(b, "\tdc_handle_returned(f, %u, ret);\n", c->ret_ns);
+		dc_buf_printf(b, "\tdc_handle_returned(f, %u, ret, %s);\n", c->ret_ns,
+			      fresh_handle(c) ? "true" : "false");
 	if (c->out.how == DC_SRC_DEREF)
 		dc_buf_printf(b, "\tdc_handle_out(f, %u, ret);\n", c->out_ns);
-	if (c->closes && !closes_at_entry(c))
-		dc_buf_printf(b, "\tdc_handle_closed(f, %u, ret);\n", c->handle_ns);
+	if (c->closes && survives_failed_close(c))
+		dc_buf_printf(b, "\tdc_handle_kept(f, %u, ret);\n", c->handle_ns);
 	return err ? err : dc_buf_cstr(b);
 }
 

@@ -304,12 +304,13 @@ static int filter_init(struct filter *f, const struct dc_group *grp)
 	for (i = 0; i < n; i++) {
 		const struct dc_value *p =
 			i < grp->nmatch ? &grp->match[i] : &grp->exclude[i - grp->nmatch];
-
 		char why[128];
+		int err = dc_regex_compile(&f->re[i], p->s, why, sizeof(why));
 
-		/* Validated while parsing, so this only fails for lack of memory. */
-		if (dc_regex_compile(&f->re[i], p->s, why, sizeof(why)))
-			return -ENOMEM;
+		/* Validated while parsing, so this fails for lack of memory alone. */
+		if (err)
+			return err == -EINVAL ? dc_err(err, "bad regular expression: %s", why) :
+						err;
 		if (i < grp->nmatch)
 			f->nmatch++;
 		else

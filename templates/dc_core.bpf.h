@@ -87,7 +87,7 @@ struct dc_frame {
 	__u64 handle;
 	__u64 args[DC_MAX_ARGS];
 	__u32 probe;
-	__u32 hns; /* 1 + the namespace of handle, when handle is a file handle */
+	__u32 closing; /* 1 + the namespace of the handle the call closes (DC_NS_FD is 0) */
 };
 
 struct dc_stack {
@@ -283,7 +283,7 @@ static __always_inline void dc_frame_init(struct dc_frame *f, __u32 probe)
 	f->probe = probe;
 	f->fhash = 0;
 	f->handle = 0;
-	f->hns = 0;
+	f->closing = 0;
 	f->args[0] = 0;
 	f->args[1] = 0;
 	f->args[2] = 0;
@@ -566,21 +566,25 @@ static __always_inline __u64 dc_user_u64(const void *p)
 }
 
 /*
- * The fhash of a call on this thread, still open around this one, on the same
- * handle: a close forgets its handle as it begins, so the calls it makes on
- * the way down (libc's close, then the system call) find the file here.
+ * The file of a close still running around this call on the same handle: a
+ * close forgets its handle as it begins, so the calls it makes on the way
+ * down (libc's close, then the system call) find the file here instead.
  */
-static __always_inline __u64 dc_outer_fhash(__u32 ns, __s64 h)
+static __always_inline __u64 dc_closing_fhash(__u32 ns, __s64 h)
 {
 	struct dc_stack *st = dc_stack_get(0);
-	__u32 i, d;
+	__u32 i, d, idx;
 
 	if (!st)
 		return 0;
 	d = st->depth;
-	for (i = 0; i < DC_MAX_DEPTH && i < d; i++)
-		if (st->f[i].hns == ns + 1 && st->f[i].handle == h && st->f[i].fhash)
-			return st->f[i].fhash;
+	for (i = 0; i < DC_MAX_DEPTH && i < d; i++) {
+		idx = d - 1 - i;
+		if (idx >= DC_MAX_DEPTH)
+			break;
+		if (st->f[idx].closing == ns + 1 && st->f[idx].handle == h)
+			return st->f[idx].fhash;
+	}
 	return 0;
 }
 
@@ -591,56 +595,71 @@ static __always_inline void dc_cap_handle(struct dc_frame *f, __u32 ns, __s64 h)
 	__u64 *fh;
 
 	fh = bpf_map_lookup_elem(&dc_files, &k);
-	f->fhash = fh ? *fh : dc_outer_fhash(ns, h);
+	f->fhash = fh ? *fh : dc_closing_fhash(ns, h);
 	f->handle = h;
-	f->hns = ns + 1;
 }
 
-static __always_inline void dc_handle_remember(struct dc_frame *f, __u32 ns, __u64 h)
+/*
+ * Maps @h to the call's file. A @fresh handle is a number new to the process
+ * (dup2 of a pipe onto a file's descriptor), so with no file of its own it
+ * must not keep naming the old one; fileno only gives another name to a
+ * stream's descriptor, which keeps its file.
+ */
+static __always_inline void dc_handle_remember(struct dc_frame *f, __u32 ns, __u64 h, bool fresh,
+					       __u64 flags)
 {
 	struct dc_filekey k = { .tgid = dc_tgid(), .ns = ns, .handle = h };
-
 	__u8 one = 1;
 
-	/* The number names something new now (dup2 of a pipe): not the old file. */
 	if (!f->fhash) {
-		bpf_map_delete_elem(&dc_files, &k);
+		if (fresh)
+			bpf_map_delete_elem(&dc_files, &k);
 		return;
 	}
-	bpf_map_update_elem(&dc_files, &k, &f->fhash, BPF_ANY);
+	bpf_map_update_elem(&dc_files, &k, &f->fhash, flags);
 	if (!bpf_map_lookup_elem(&dc_holders, &k.tgid))
 		bpf_map_update_elem(&dc_holders, &k.tgid, &one, BPF_ANY);
 }
 
 /*
- * The return value is a new handle for the call's file (from its path, or
- * from the handle it was derived from). Descriptors and hid_t fail negative,
+ * The return value is a handle for the call's file (from its path, or from
+ * the handle it was derived from). Descriptors and hid_t fail negative,
  * pointers (FILE *) fail as NULL.
  */
-static __always_inline void dc_handle_returned(struct dc_frame *f, __u32 ns, __s64 ret)
+static __always_inline void dc_handle_returned(struct dc_frame *f, __u32 ns, __s64 ret, bool fresh)
 {
 	if (ns == DC_NS_STREAM || ns == DC_NS_MPI_FILE ? ret != 0 : ret >= 0)
-		dc_handle_remember(f, ns, ret);
+		dc_handle_remember(f, ns, ret, fresh, BPF_ANY);
 }
 
 /* The new handle was written through the pointer kept in f->handle (MPI_File_open). */
 static __always_inline void dc_handle_out(struct dc_frame *f, __u32 ns, __s64 ret)
 {
 	if (ret == 0 && f->handle)
-		dc_handle_remember(f, ns, dc_user_u64((const void *)f->handle));
+		dc_handle_remember(f, ns, dc_user_u64((const void *)f->handle), true, BPF_ANY);
 }
 
-static __always_inline void dc_handle_forget(struct dc_frame *f, __u32 ns)
+/*
+ * A closed handle's number or address can be handed to another thread's open
+ * before this call's return probe fires, so it is forgotten as the close
+ * begins, while it is still this call's.
+ */
+static __always_inline void dc_handle_closing(struct dc_frame *f, __u32 ns)
 {
 	struct dc_filekey k = { .tgid = dc_tgid(), .ns = ns, .handle = f->handle };
 
+	f->closing = ns + 1;
 	bpf_map_delete_elem(&dc_files, &k);
 }
 
-static __always_inline void dc_handle_closed(struct dc_frame *f, __u32 ns, __s64 ret)
+/*
+ * An MPI_File or hid_t whose close failed is still open: it is remembered
+ * again, unless the number has meanwhile gone to a file of its own.
+ */
+static __always_inline void dc_handle_kept(struct dc_frame *f, __u32 ns, __s64 ret)
 {
-	if (ret == 0)
-		dc_handle_forget(f, ns);
+	if (ret != 0)
+		dc_handle_remember(f, ns, f->handle, false, BPF_NOEXIST);
 }
 
 /*
@@ -700,7 +719,7 @@ static __always_inline void dc_emit_point(struct dc_frame *f)
 
 /*
  * Pairs whose two ends need not run on one thread (a block request is
- * issued by a process and completed in an interrupt) are joined by a key
+ * started by a process and completed in an interrupt) are joined by a key
  * made of event fields instead of the thread's stack. LRU: an end that
  * never comes cannot fill the map.
  */

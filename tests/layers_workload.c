@@ -48,18 +48,19 @@ static const char *at(const char *dir, const char *name)
 static int posix(const char *dir)
 {
 	static char buf[WSIZE];
-	char file[4096], moved[4096], sub[4096], dup[4096];
+	char file[4096], moved[4096], sub[4096], dupped[4096], log[4096];
 	struct iovec iov[2] = { { buf, 100 }, { buf + 100, 200 } };
 	struct stat st;
 	struct dirent *de;
-	int fd, dfd, p[2], i, entries = 0;
+	int fd, dfd, lfd, saved, p[2], i, entries = 0;
 	DIR *d;
 	char *m;
 
 	snprintf(file, sizeof(file), "%s", at(dir, "posix.dat"));
 	snprintf(moved, sizeof(moved), "%s", at(dir, "moved.dat"));
 	snprintf(sub, sizeof(sub), "%s", at(dir, "sub"));
-	snprintf(dup, sizeof(dup), "%s", at(dir, "dup.dat"));
+	snprintf(dupped, sizeof(dupped), "%s", at(dir, "dup.dat"));
+	snprintf(log, sizeof(log), "%s", at(dir, "log.dat"));
 	memset(buf, 'p', sizeof(buf));
 	fd = open(file, O_CREAT | O_TRUNC | O_RDWR, 0644);
 	if (fd < 0)
@@ -90,14 +91,23 @@ static int posix(const char *dir)
 	if (closedir(d) || unlink(moved) || rmdir(sub))
 		return 1;
 	/* dup2 onto the file's descriptor: what follows goes to the pipe, not the file. */
-	dfd = open(dup, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	dfd = open(dupped, O_CREAT | O_TRUNC | O_WRONLY, 0644);
 	if (dfd < 0 || pipe(p) || write(dfd, buf, 7) != 7 || dup2(p[1], dfd) != dfd ||
 	    write(dfd, buf, 9) != 9 || close(dfd) || close(p[0]) || close(p[1]))
 		return 1;
+	/*
+	 * Standard output sent to a file, as a shell's > does: fileno on the
+	 * stdout stream, which was never opened, must not take the file away.
+	 */
+	saved = dup(1);
+	lfd = open(log, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	if (saved < 0 || lfd < 0 || dup2(lfd, 1) != 1 || fileno(stdout) != 1 ||
+	    write(1, buf, 11) != 11 || dup2(saved, 1) != 1 || close(saved) || close(lfd))
+		return 1;
 	printf("{\"pid\":%d,\"tid\":%ld,\"file\":\"%s\",\"moved\":\"%s\",\"sub\":\"%s\","
-	       "\"dir\":\"%s\",\"fd\":%d,\"entries\":%d,\"dup\":\"%s\",\"dfd\":%d}\n",
-	       getpid(), (long)syscall(SYS_gettid), file, moved, sub, dir, fd, entries + 1, dup,
-	       dfd);
+	       "\"dir\":\"%s\",\"fd\":%d,\"entries\":%d,\"dup\":\"%s\",\"dfd\":%d,\"log\":\"%s\"}\n",
+	       getpid(), (long)syscall(SYS_gettid), file, moved, sub, dir, fd, entries + 1, dupped,
+	       dfd, log);
 	return 0;
 }
 

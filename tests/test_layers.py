@@ -98,6 +98,13 @@ def posix_sys(me, t):
                  if e["args"]["fd"] == me["dfd"] and e["args"]["size"] == 9]
         check(len(after) == 1 and after[0]["file"] is None, "%s write to the pipe %s" %
               (cat, after))
+    # Standard output dup2'd to a file, with fileno(stdout) on the way: one
+    # 11-byte write on the file in each layer, and nothing after it is restored.
+    for cat, opened in (("POSIX", "open"), ("SYSCALL", "openat")):
+        logged = t.of(cat, file=me["log"])
+        check(t.count(cat, me["log"]) == {opened: 1, "dup2": 1, "write": 1, "close": 1} and
+              [e["args"]["size"] for e in logged if e["name"] == "write"] == [11],
+              "%s calls on %s: %s" % (cat, me["log"], logged))
     sc = t.count("SYSCALL", f)
     check(sc.get("write") == 5 and sc.get("pread64") == 4 and sc.get("pwrite64") == 1,
           "system calls on the file %s" % sc)
