@@ -209,10 +209,15 @@ static bool survives_failed_close(const struct dc_capture *c)
 	return c->handle_ns != DC_NS_FD && c->handle_ns != DC_NS_STREAM;
 }
 
-/* A handle made from a path, or from another of its kind (dup), is a new number. */
+/*
+ * A handle made from a path, from another of its kind (dup), or returned as a
+ * new object (fdopen's FILE *) is a new number; fileno only names a stream's
+ * descriptor.
+ */
 static bool fresh_handle(const struct dc_capture *c)
 {
-	return c->path.how != DC_SRC_NONE || (c->handle >= 0 && c->handle_ns == c->ret_ns);
+	return c->path.how != DC_SRC_NONE || (c->handle >= 0 && c->handle_ns == c->ret_ns) ||
+	       c->ret_ns == DC_NS_STREAM || c->ret_ns == DC_NS_MPI_FILE;
 }
 
 static int capture_lines(const struct gen_class *k, struct dc_buf *b)

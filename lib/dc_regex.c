@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "dc_regex.h"
 
@@ -66,7 +67,8 @@ static uint64_t bound(const char *p, uint64_t *lo, const char **end)
 		open = true;
 		p = number(p + 1, &hi, &has_hi);
 	}
-	if (*p != '}' || (!has_lo && !has_hi))
+	/* glibc reads "{,}" as "{0,}". */
+	if (*p != '}' || (!has_lo && !has_hi && !open))
 		return 0;
 	*end = p + 1;
 	if (open && !has_hi)
@@ -118,8 +120,9 @@ static int repeat(struct level *l, uint64_t lo, uint64_t copies, const char *op,
 	}
 	if (lo > copies)
 		lo = copies;
-	l->olast = sat(sat(l->olast * lo) + sat(l->last * (copies - lo)));
-	l->last = sat(l->last * copies);
+	/* Each optional copy is wrapped in a node of its own, which matches nothing. */
+	l->olast = sat(sat(l->olast * lo) + sat((l->last + 1) * (copies - lo)));
+	l->last = sat(sat(l->last * copies) + copies - lo);
 	l->last_empty = l->last_empty || lo == 0;
 	l->counted = op;
 	return 0;
@@ -146,7 +149,10 @@ static int expanded(const char *s, uint64_t *elems, uint64_t *optional, char *wh
 				snprintf(why, len, "back-references are not supported");
 				return -EINVAL;
 			}
-			atom(l, 1, 0, false);
+			if (p[1] && strchr("<>bB`'", p[1]))
+				atom(l, 1, DC_REGEX_ANCHOR_COST, true);
+			else
+				atom(l, 1, 0, false);
 			p += p[1] != 0;
 			break;
 		case '[':
@@ -177,9 +183,16 @@ static int expanded(const char *s, uint64_t *elems, uint64_t *optional, char *wh
 			atom(l, n, on, empty);
 			break;
 		case '|':
+			/* An alternation node, which itself matches nothing. */
 			commit(l);
+			l->done = sat(l->done + 1);
+			l->odone = sat(l->odone + 1);
 			l->any_empty = l->any_empty || l->alt_empty;
 			l->alt_empty = true;
+			break;
+		case '^':
+		case '$':
+			atom(l, 1, DC_REGEX_ANCHOR_COST, true);
 			break;
 		case '*':
 		case '?':
@@ -204,12 +217,13 @@ static int expanded(const char *s, uint64_t *elems, uint64_t *optional, char *wh
 	}
 	if (err)
 		return err;
-	for (*elems = *optional = 0; l >= st; l--) {
+	for (*elems = *optional = 0;; l--) {
 		commit(l);
 		*elems = sat(*elems + l->done);
 		*optional = sat(*optional + l->odone);
+		if (l == st)
+			return 0;
 	}
-	return 0;
 }
 
 int dc_regex_compile(regex_t *re, const char *s, char *why, size_t len)
@@ -225,7 +239,8 @@ int dc_regex_compile(regex_t *re, const char *s, char *why, size_t len)
 		return -EINVAL;
 	}
 	if (optional > DC_REGEX_MAX_OPTIONAL) {
-		snprintf(why, len, "expands to more than %d optional elements (a?, a*, (a|))",
+		snprintf(why, len,
+			 "expands to more than %d elements that match nothing (a?, (a|), |, ^)",
 			 DC_REGEX_MAX_OPTIONAL);
 		return -EINVAL;
 	}

@@ -14,11 +14,14 @@
  */
 #define DC_REGEX_MAX_ELEMS 8192
 /*
- * Of them, those that can match the empty string ("a?", "(a|)"): glibc
- * works out what each reaches without input in time quadratic in a chain of
- * them, so "(a?){8000}" takes a second and "(){8000}" two.
+ * Of them, those that can match the empty string ("a?", "(a|)", and the
+ * nodes glibc adds for "|", "?" and "*"): glibc works out what each reaches
+ * without input in time quadratic in a chain of them, so "(a?){8000}" takes
+ * a second and "(){8000}" two. Anchors cost more: a chain of them is cubic,
+ * 1,024 "^" take 5 s, so each counts as several.
  */
 #define DC_REGEX_MAX_OPTIONAL 2048
+#define DC_REGEX_ANCHOR_COST 8
 /* glibc parses groups recursively, so depth costs stack. */
 #define DC_REGEX_MAX_DEPTH 32
 
