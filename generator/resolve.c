@@ -307,7 +307,7 @@ static int filter_init(struct filter *f, const struct dc_group *grp)
 		char why[128];
 		int err = dc_regex_compile(&f->re[i], p->s, why, sizeof(why));
 
-		/* Validated while parsing, so this fails for lack of memory alone. */
+		/* Validated while parsing: past that, only memory should run out. */
 		if (err)
 			return err == -EINVAL ? dc_err(err, "bad regular expression: %s", why) :
 						err;

@@ -10,9 +10,9 @@
 #define OVER (DC_REGEX_MAX_ELEMS + 1ull)
 
 struct level {
-	uint64_t done,
-		last; /* elements of the closed atoms and alternatives; of the pending atom */
-	uint64_t odone, olast; /* of them, those that can match the empty string */
+	uint64_t done; /* elements of the closed atoms and alternatives */
+	uint64_t last; /* elements of the pending atom, which a following count repeats */
+	uint64_t odone, olast; /* of each, those that can match the empty string */
 	bool alt_empty; /* the alternative so far can match the empty string */
 	bool any_empty; /* an alternative of the group before it can */
 	bool last_empty; /* the pending atom can */

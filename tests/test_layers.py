@@ -89,8 +89,8 @@ def posix_sys(me, t):
             below = [s for s in t.of("SYSCALL", sysname, f) if inside(s, e)]
             check(len(below) == 1, "%s on %s: %d %s system calls within" %
                   (call, f, len(below), sysname))
-    # dup2 gave the file's descriptor to a pipe: the write after it is not the file's.
     for cat, opened in (("POSIX", "open"), ("SYSCALL", "openat")):
+        # dup2 gave the file's descriptor to a pipe: the write after it is not the file's.
         dups = t.of(cat, file=me["dup"])
         check(t.count(cat, me["dup"]) == {opened: 1, "write": 1} and
               dups[-1]["args"]["size"] == 7, "%s calls on %s: %s" % (cat, me["dup"], dups))
@@ -98,9 +98,8 @@ def posix_sys(me, t):
                  if e["args"]["fd"] == me["dfd"] and e["args"]["size"] == 9]
         check(len(after) == 1 and after[0]["file"] is None, "%s write to the pipe %s" %
               (cat, after))
-    # Standard output dup2'd to a file, with fileno(stdout) on the way: one
-    # 11-byte write on the file in each layer, and nothing after it is restored.
-    for cat, opened in (("POSIX", "open"), ("SYSCALL", "openat")):
+        # Standard output dup2'd to a file, with fileno(stdout) on the way: one
+        # 11-byte write on the file, and nothing after it is restored.
         logged = t.of(cat, file=me["log"])
         check(t.count(cat, me["log"]) == {opened: 1, "dup2": 1, "write": 1, "close": 1} and
               [e["args"]["size"] for e in logged if e["name"] == "write"] == [11],
